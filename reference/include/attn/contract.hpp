@@ -1,0 +1,151 @@
+/// \file contract.hpp
+/// \brief The functions a student writes, one group per step (namespace `attn`).
+///
+/// This header is the only place tests touch student code. Two libraries define these
+/// functions: `attn::exercises` (the student's files in `exercises/`) and
+/// `attn::solutions` (the answer key in `solutions/`). The same tests are linked against
+/// each. The fast reference with the same names lives in `attn::ref` (reference.hpp).
+///
+/// Notation (from the course's cards), for queries \f$q_i\f$ and keys \f$k_j\f$ of
+/// dimension \f$d\f$:
+/// \f[ \beta_{ij} = \frac{q_i \cdot k_j}{\sqrt{d}} + \mathrm{Mask}(i, j), \qquad
+///     \alpha_{ij} = \frac{\exp(\beta_{ij})}{\sum_l \exp(\beta_{il})} \f]
+///
+/// Bad input (shape mismatch, d = 0, too-small output) throws `std::invalid_argument`
+/// whose message names the function and the sizes. NaN in gives NaN out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <attn/matrix.hpp>
+
+namespace attn {
+
+/// \name Step 1: the dot product
+/// @{
+
+/// \brief The dot product \f$q \cdot k = \sum_{i=0}^{d-1} q_i k_i\f$.
+///
+/// Any summation order, float or double accumulator.
+/// \param q a query vector of length \f$d\f$.
+/// \param k a key vector of length \f$d\f$.
+/// \returns the sum; 0 for empty vectors; NaN if any product is NaN.
+/// \throws std::invalid_argument when `q.size() != k.size()`.
+float dot(std::span<const float> q, std::span<const float> k);
+
+/// @}
+/// \name Step 2: scaling by 1/sqrt(d)
+/// @{
+
+/// \brief The scaled score \f$\frac{q \cdot k}{\sqrt{d}}\f$ with \f$d = |q|\f$.
+///
+/// Card example: q = [2.0, 0.5, 1.0, -1.5], k = [1.0, 1.0, -0.5, 2.0] gives -1 / 2 = -0.5.
+/// \throws std::invalid_argument when the lengths differ or \f$d = 0\f$.
+float scaled_score(std::span<const float> q, std::span<const float> k);
+
+/// \brief All scaled scores at once: \f$S = Q K^\top / \sqrt{d}\f$, i.e.
+/// \f$S_{ij} = q_i \cdot k_j / \sqrt{d}\f$.
+///
+/// \param Q queries, \f$n_q \times d\f$ (one query per row).
+/// \param K keys, \f$n_k \times d\f$ (one key per row).
+/// \param S output, \f$n_q \times n_k\f$; every element is written.
+/// \throws std::invalid_argument when `Q.cols != K.cols`, when \f$d = 0\f$, or when S is
+///         not \f$n_q \times n_k\f$.
+void scores(const_matrix_view Q, const_matrix_view K, matrix_view S);
+
+/// @}
+/// \name Step 3: the causal mask
+/// @{
+
+/// \brief The additive causal mask: \f$\mathrm{Mask}(i, j) = 0\f$ for \f$j \le i\f$ and
+/// \f$-\infty\f$ for \f$j > i\f$, as an \f$n \times n\f$ matrix.
+///
+/// Row \f$i\f$ is query position \f$i\f$: it may look at keys \f$0..i\f$ only.
+/// `causal_mask(0)` is the empty matrix.
+matrix causal_mask(std::size_t n);
+
+/// \brief Masks future positions in place: \f$S_{ij} = -\infty\f$ for every \f$j > i\f$.
+///
+/// Top-left aligned and valid for any shape (\f$n_q \times n_k\f$, square or not). Entries
+/// with \f$j \le i\f$ are left exactly as they were (NaN included); masked entries are
+/// overwritten whatever they held, so a query never sees a future key.
+void apply_causal_mask(matrix_view S);
+
+/// @}
+/// \name Step 4: softmax
+/// @{
+
+/// \brief Softmax in place: \f$a_j = \exp(s_j) / \sum_l \exp(s_l)\f$.
+///
+/// The naive formula is acceptable for this step: inputs stay where `exp` cannot
+/// overflow (step 5 removes that limit). An empty row is left empty; \f$-\infty\f$ gets
+/// weight exactly 0; a NaN anywhere makes the whole row NaN.
+void softmax(std::span<float> row);
+
+/// \brief softmax() applied to every row of S, in place: \f$\alpha_{ij} =
+/// \exp(\beta_{ij}) / \sum_l \exp(\beta_{il})\f$. Rows, not columns, sum to 1.
+void softmax_rows(matrix_view S);
+
+/// @}
+/// \name Step 5: shift invariance and the stable softmax
+/// @{
+
+/// \brief \f$\log \sum_j \exp(x_j)\f$, computed as \f$m + \log \sum_j \exp(x_j - m)\f$ with
+/// \f$m = \max_j x_j\f$ so that nothing overflows.
+///
+/// \returns \f$-\infty\f$ for an empty row or a row of \f$-\infty\f$; \f$+\infty\f$ when the
+/// row holds \f$+\infty\f$; NaN when the row holds NaN.
+float log_sum_exp(std::span<const float> row);
+
+/// \brief The stable softmax, in place: \f$a_j = \exp(x_j - m) / \sum_l \exp(x_l - m)\f$
+/// with \f$m = \max_l x_l\f$.
+///
+/// Equal to softmax() because \f$\mathrm{softmax}(x + c) = \mathrm{softmax}(x)\f$ for any
+/// constant \f$c\f$, but it never overflows: every exponent is \f$\le 0\f$.
+/// Special rows: every entry \f$-\infty\f$ (a query with nothing to attend to) gives all
+/// zeros; entries equal to \f$+\infty\f$ share the weight equally and the rest get 0 (the
+/// limit of growing one score without bound); a NaN anywhere makes the whole row NaN.
+void stable_softmax(std::span<float> row);
+
+/// \brief The whole pipeline: \f$A = \mathrm{softmax}_{\text{rows}}(Q K^\top / \sqrt{d} +
+/// \mathrm{Mask})\f$, i.e. \f$A_{ij} = \alpha_{ij}\f$.
+///
+/// \param Q queries, \f$n_q \times d\f$.
+/// \param K keys, \f$n_k \times d\f$.
+/// \param A output weights, \f$n_q \times n_k\f$; each row sums to 1 (or is all zero).
+/// \param causal apply the causal mask (top-left aligned) before the softmax.
+/// \throws std::invalid_argument on the shape errors of scores().
+void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal);
+
+/// @}
+/// \name Step 6: why attention training goes unstable
+/// @{
+
+/// \brief A Monte Carlo estimate of \f$\mathrm{Var}[q \cdot k]\f$ for \f$q, k \in
+/// \mathbb{R}^d\f$ with independent standard normal components; the answer is \f$d\f$.
+///
+/// Draws `samples` pairs \f$(q, k)\f$ from `std::mt19937_64(seed)` and returns
+/// \f$\frac{1}{N} \sum_s (q_s \cdot k_s)^2\f$ (the mean is known to be 0). The same seed
+/// gives the same estimate.
+/// \throws std::invalid_argument when `samples == 0`.
+double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed);
+
+/// \brief The entropy \f$H(a) = -\sum_j a_j \ln a_j\f$ in nats, with \f$0 \ln 0 = 0\f$.
+///
+/// \f$\ln n\f$ for uniform weights over \f$n\f$ positions, 0 for one-hot weights; 0 for an
+/// empty row; NaN when the row holds NaN.
+float entropy(std::span<const float> a);
+
+/// \brief The softmax Jacobian \f$J = \mathrm{diag}(a) - a a^\top\f$, i.e.
+/// \f$J_{ij} = \partial a_i / \partial s_j = a_i (\delta_{ij} - a_j)\f$.
+///
+/// \param a softmax weights of length \f$n\f$.
+/// \param J output, \f$n \times n\f$. Its rows sum to 0 when \f$\sum a = 1\f$.
+/// \throws std::invalid_argument when J is not \f$n \times n\f$.
+void softmax_jacobian(std::span<const float> a, matrix_view J);
+
+/// @}
+
+}  // namespace attn

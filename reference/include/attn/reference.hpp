@@ -1,0 +1,91 @@
+/// \file reference.hpp
+/// \brief The fast, xsimd-vectorised reference: the ground truth the tests grade against.
+///
+/// Every function has the meaning, edge cases and errors of its namesake in contract.hpp.
+/// The kernels are written once with the SIMD architecture as a template parameter and
+/// compiled for every instruction set the platform has (SSE2, AVX2+FMA, AVX-512 on x86-64;
+/// NEON on ARM64); the best one the CPU supports is chosen at run time. Tests pin each
+/// instruction set in turn with scoped_isa.
+///
+/// Inside `attn::ref`, sibling functions are called qualified (`ref::dot`): unqualified
+/// calls on `attn::` types would also find the student's functions by argument-dependent
+/// lookup.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <attn/matrix.hpp>
+
+namespace attn::ref {
+
+/// \name Steps 1-6, vectorised
+/// @{
+
+/// The vectorised attn::dot(): same meaning, edge cases and errors.
+float dot(std::span<const float> q, std::span<const float> k);
+/// The vectorised attn::scaled_score(): same meaning, edge cases and errors.
+float scaled_score(std::span<const float> q, std::span<const float> k);
+/// The vectorised attn::scores(): same meaning, edge cases and errors.
+void scores(const_matrix_view Q, const_matrix_view K, matrix_view S);
+/// The vectorised attn::causal_mask(): same meaning, edge cases and errors.
+matrix causal_mask(std::size_t n);
+/// The vectorised attn::apply_causal_mask(): same meaning, edge cases and errors.
+void apply_causal_mask(matrix_view S);
+/// \brief Softmax in place. Unlike the exercise, the reference is always the stable
+/// version (same values, no overflow), with the special rows of stable_softmax().
+void softmax(std::span<float> row);
+/// The vectorised attn::softmax_rows(): same meaning, edge cases and errors.
+void softmax_rows(matrix_view S);
+/// The vectorised attn::log_sum_exp(): same meaning, edge cases and errors.
+float log_sum_exp(std::span<const float> row);
+/// The vectorised attn::stable_softmax(): same meaning, edge cases and errors.
+void stable_softmax(std::span<float> row);
+/// The vectorised attn::attention_weights(): same meaning, edge cases and errors.
+void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal);
+/// The vectorised attn::dot_variance(): same meaning, edge cases and errors.
+double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed);
+/// The vectorised attn::entropy(): same meaning, edge cases and errors.
+float entropy(std::span<const float> a);
+/// The vectorised attn::softmax_jacobian(): same meaning, edge cases and errors.
+void softmax_jacobian(std::span<const float> a, matrix_view J);
+
+/// @}
+/// \name Instruction sets
+/// @{
+
+/// \brief One instruction set the reference was compiled for.
+struct isa {
+  std::string name;    ///< e.g. "sse2", "avx2", "avx512f", "neon64".
+  unsigned lanes = 0;  ///< floats per register.
+  bool supported = false;  ///< the CPU running this program can execute it.
+};
+
+/// \brief Every instruction set compiled in, narrowest first, with CPU support.
+const std::vector<isa>& instruction_sets();
+
+/// \brief The instruction set the reference uses on this thread now.
+std::string_view active_isa();
+
+/// \brief Pins the reference to one instruction set on this thread while it lives
+/// (for tests and benchmarks); the previous choice comes back on destruction.
+/// \throws std::invalid_argument when `name` is unknown or not supported by this CPU.
+class scoped_isa {
+ public:
+  /// Selects `name` (one of instruction_sets()).
+  explicit scoped_isa(std::string_view name);
+  ~scoped_isa();
+  scoped_isa(const scoped_isa&) = delete;
+  scoped_isa& operator=(const scoped_isa&) = delete;
+
+ private:
+  const void* previous_;
+};
+
+/// @}
+
+}  // namespace attn::ref
