@@ -1,0 +1,23 @@
+# Warnings and sanitizers for the project's own targets. Never -ffast-math: it breaks the
+# NaN and infinity handling the course teaches.
+
+add_library(attn_compile_options INTERFACE)
+if(MSVC)
+  target_compile_options(attn_compile_options INTERFACE /W4 $<$<BOOL:${ATTN_WARNINGS_AS_ERRORS}>:/WX>)
+else()
+  target_compile_options(attn_compile_options INTERFACE -Wall -Wextra -Wpedantic
+                         $<$<BOOL:${ATTN_WARNINGS_AS_ERRORS}>:-Werror>)
+endif()
+
+if(ATTN_SANITIZE)
+  target_compile_options(attn_compile_options INTERFACE
+    -fsanitize=${ATTN_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(attn_compile_options INTERFACE -fsanitize=${ATTN_SANITIZE})
+endif()
+
+# attn_use_compile_options(<target>...): the project's warnings and sanitizers.
+function(attn_use_compile_options)
+  foreach(target IN LISTS ARGN)
+    target_link_libraries(${target} PRIVATE attn_compile_options)
+  endforeach()
+endfunction()

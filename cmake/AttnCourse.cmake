@@ -1,0 +1,39 @@
+# Reads course/steps.json, the one manifest of the course's steps, into CMake variables:
+#   ATTN_STEPS                 the step numbers, in course order
+#   ATTN_STEP_<n>_SLUG         e.g. "dot"
+#   ATTN_STEP_<n>_FILE         the exercise/solution file name, e.g. "step1_dot.cpp"
+#   ATTN_STEP_<n>_TITLE        e.g. "dot product"
+#   ATTN_STEP_<n>_POINTS       grading points
+#   ATTN_STEP_<n>_TIMEOUT      seconds per graded unit
+set(ATTN_MANIFEST "${PROJECT_SOURCE_DIR}/course/steps.json")
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${ATTN_MANIFEST}")
+file(READ "${ATTN_MANIFEST}" _attn_manifest)
+string(JSON _attn_count LENGTH "${_attn_manifest}" steps)
+math(EXPR _attn_last "${_attn_count} - 1")
+set(ATTN_STEPS "")
+foreach(_i RANGE ${_attn_last})
+  string(JSON _n GET "${_attn_manifest}" steps ${_i} number)
+  list(APPEND ATTN_STEPS ${_n})
+  foreach(_field slug file title points timeout)
+    string(TOUPPER ${_field} _FIELD)
+    string(JSON ATTN_STEP_${_n}_${_FIELD} GET "${_attn_manifest}" steps ${_i} ${_field})
+  endforeach()
+endforeach()
+
+# attn_add_flavour(<name> <dir>): one OBJECT library per step (attn_<name>_step<n>) and a
+# static library attn_<name> (alias attn::<name>) of them all. Steps are separate so a
+# step that does not compile costs only the tests that link it.
+function(attn_add_flavour name dir)
+  set(objects "")
+  foreach(n IN LISTS ATTN_STEPS)
+    set(target attn_${name}_step${n})
+    add_library(${target} OBJECT "${dir}/${ATTN_STEP_${n}_FILE}")
+    target_link_libraries(${target} PUBLIC attn::reference)
+    attn_use_compile_options(${target})
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    list(APPEND objects $<TARGET_OBJECTS:${target}>)
+  endforeach()
+  add_library(attn_${name} STATIC ${objects})
+  target_link_libraries(attn_${name} PUBLIC attn::reference)
+  add_library(attn::${name} ALIAS attn_${name})
+endfunction()
