@@ -1,0 +1,193 @@
+"""The course's shared machinery: the manifest, building a step, running its tests and
+classifying the result. Used by the student CLI (tools/attn.py); no third-party modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST_PATH = ROOT / "course" / "steps.json"
+
+
+@dataclass
+class Step:
+    number: int
+    slug: str
+    title: str
+    file: str
+    functions: list[str]
+    points: float
+    timeout: float
+    core: bool
+
+    @property
+    def exercise(self) -> str:
+        return f"exercises/{self.file}"
+
+    @property
+    def docs_page(self) -> str:
+        return f"docs/step{self.number}_{self.slug}.md"
+
+    @property
+    def hints_file(self) -> Path:
+        return ROOT / "course" / "hints" / f"step{self.number}.md"
+
+
+def load_steps() -> list[Step]:
+    data = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    return [Step(s["number"], s["slug"], s["title"], s["file"], s["functions"],
+                 float(s["points"]), float(s["timeout"]), bool(s.get("core", True)))
+            for s in data["steps"]]
+
+
+def find_step(steps: list[Step], text: str) -> Step:
+    """The step numbered `text`; ValueError with a helpful message otherwise."""
+    for s in steps:
+        if str(s.number) == str(text).strip():
+            return s
+    valid = ", ".join(str(s.number) for s in steps)
+    raise ValueError(f"unknown step '{text}'; expected one of {valid}")
+
+
+def hints(step: Step) -> list[str]:
+    """The step's hints in order, from a nudge to nearly the answer."""
+    if not step.hints_file.exists():
+        return []
+    text = step.hints_file.read_text(encoding="utf-8")
+    parts = re.split(r"^## Hint[^\n]*\n", text, flags=re.M)
+    return [p.strip() for p in parts[1:] if p.strip()]
+
+
+# ---------------------------------------------------------------------------- building
+
+
+@dataclass
+class BuildResult:
+    ok: bool
+    output: str
+
+
+def run(cmd: list[str], cwd: Path = ROOT, timeout: float | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=timeout)
+
+
+def configure(preset: str, extra: list[str] | None = None) -> BuildResult:
+    """Configures build/<preset> once; later builds re-run CMake only when needed."""
+    build_dir = ROOT / "build" / preset
+    if (build_dir / "CMakeCache.txt").exists() and not extra:
+        return BuildResult(True, "")
+    proc = run(["cmake", "--preset", preset, *(extra or [])])
+    return BuildResult(proc.returncode == 0, proc.stdout)
+
+
+def build(preset: str, targets: list[str], jobs: int | None = None) -> BuildResult:
+    cmd = ["cmake", "--build", str(ROOT / "build" / preset), "--target", *targets]
+    if jobs:
+        cmd += ["-j", str(jobs)]
+    proc = run(cmd)
+    return BuildResult(proc.returncode == 0, proc.stdout)
+
+
+def compiler_errors(output: str, limit: int = 25) -> str:
+    """The first compiler error and its context, without the build tool's noise."""
+    lines = output.splitlines()
+    first = next((i for i, l in enumerate(lines) if re.search(r"\berror\b", l)), None)
+    if first is None:
+        return "\n".join(lines[-limit:])
+    start = max(0, first - 2)
+    while start < first and lines[start].startswith(("[", "FAILED:", "ninja:")):
+        start += 1
+    keep = [l for l in lines[start:] if not l.startswith(("ninja: build stopped", "[", "FAILED: "))]
+    return "\n".join(keep[:limit])
+
+
+# ---------------------------------------------------------------------------- running tests
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str               # passed | failing | not started | does not compile | blocked | timed out | crashed
+    passed: int = 0
+    total: int = 0
+    detail: str = ""          # compiler message, crash description, ...
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def points(self) -> float:
+        if self.total == 0 or self.status in ("does not compile", "blocked", "timed out", "crashed"):
+            return 0.0
+        return round(self.step.points * self.passed / self.total, 1)
+
+
+def test_executable(preset: str, flavour: str, step: Step) -> Path:
+    return ROOT / "build" / preset / "tests" / f"attn_test_{flavour}_step{step.number}"
+
+
+def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None) -> StepResult:
+    """Runs one step's test executable in its own process with the step's timeout and
+    classifies the outcome from Catch2's JUnit report."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.xml"
+        cmd = [str(exe), "--reporter", "junit", "--out", str(report), *(extra_args or [])]
+        try:
+            proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                  timeout=step.timeout)
+        except subprocess.TimeoutExpired:
+            return StepResult(step, "timed out", detail=f"no result after {step.timeout:g} s (an endless loop?)")
+        if proc.returncode < 0:
+            name = signal.Signals(-proc.returncode).name
+            return StepResult(step, "crashed", detail=f"the tests died with {name}\n{proc.stdout[-2000:]}")
+        try:
+            root = ET.parse(report).getroot()
+        except (ET.ParseError, FileNotFoundError):
+            return StepResult(step, "crashed", detail=f"no test report (exit code {proc.returncode})\n{proc.stdout[-2000:]}")
+    cases = root.iter("testcase")
+    passed = total = 0
+    failures: list[str] = []
+    for case in cases:
+        total += 1
+        bad = [c for c in case if c.tag in ("failure", "error")]
+        if not bad:
+            passed += 1
+        else:
+            msg = " ".join(((c.get("message") or "") + " " + (c.text or "")).strip() for c in bad)
+            failures.append(f"{case.get('name')}: {msg}")
+    stub_marker = f"not implemented: step {step.number} "
+    if passed == total and total > 0:
+        status = "passed"
+    elif passed == 0 and failures and all(stub_marker in f for f in failures):
+        status = "not started"
+    else:
+        status = "failing"
+    return StepResult(step, status, passed, total, failures=failures)
+
+
+def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> StepResult:
+    """Builds step `step` of `flavour` (its own file first, then its test executable,
+    which also links steps 1..n-1) and runs its tests."""
+    own = build(preset, [f"attn_{flavour}_step{step.number}"])
+    if not own.ok:
+        return StepResult(step, "does not compile", detail=compiler_errors(own.output))
+    exe_target = f"attn_test_{flavour}_step{step.number}"
+    linked = build(preset, [exe_target])
+    if not linked.ok:
+        for earlier in steps:
+            if earlier.number < step.number and not build(preset, [f"attn_{flavour}_step{earlier.number}"]).ok:
+                return StepResult(step, "blocked",
+                                  detail=f"needs step {earlier.number} ({earlier.title}), which does not compile")
+        return StepResult(step, "does not compile", detail=compiler_errors(linked.output))
+    return run_step_tests(test_executable(preset, flavour, step), step)
+
+
+def colour_enabled(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
