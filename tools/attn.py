@@ -7,6 +7,11 @@ first). Commands:
   progress          build your exercises and show each step's status (the default)
   step N            run just step N's tests, with full failure output
   hint N [K]        show step N's next hint (or hint K); hints go from a nudge to nearly the answer
+  watch [N]         re-run step N (default: your current step) every time you save a file
+  explain           print the whole computation for a small example (the cards' by default)
+  reset N|all       put a step's stub back as shipped (your version is backed up first)
+  restore N         put your newest backup of step N back
+  check             the course checks itself (stubs, solutions, hints, docs pages, tests)
   test              the course's full test suite (answer key, stubs, reference, mutants, docs)
 
 Your progress uses build/student; the full suite uses build/dev.
@@ -16,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -153,6 +160,166 @@ def cmd_hint(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- watch
+
+
+def _exercise_mtimes() -> dict[str, float]:
+    folder = course.ROOT / "exercises"
+    return {p.name: p.stat().st_mtime for p in folder.glob("*.cpp")}
+
+
+def _wait_for_save(previous: dict[str, float], poll: float) -> dict[str, float]:
+    """Blocks until an exercise file changes. Uses inotifywait (inotify-tools) when it is
+    installed, and polls the files' modification times otherwise."""
+    inotify = shutil.which("inotifywait")
+    while True:
+        if inotify:
+            subprocess.run([inotify, "-qq", "-t", "60", "-e", "close_write,moved_to,create",
+                            str(course.ROOT / "exercises")])
+        else:
+            time.sleep(poll)
+        now = _exercise_mtimes()
+        if now != previous:
+            return now
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    steps = course.load_steps()
+    configure_student()
+    style = Style(course.colour_enabled(sys.stdout))
+    if args.number is not None:
+        try:
+            step = course.find_step(steps, args.number)
+        except ValueError as e:
+            fail(str(e))
+    else:
+        step = None
+    mtimes = _exercise_mtimes()
+    how = "file events (inotifywait)" if shutil.which("inotifywait") else f"polling every {args.poll:g} s"
+    while True:
+        current = step
+        if current is None:  # the first step that does not pass yet
+            for s in steps:
+                r = course.step_status(STUDENT, "exercises", s, steps)
+                if r.status != "passed":
+                    current = s
+                    break
+            if current is None:
+                print(style("Every step passes. Well done!", "32;1"))
+                return 0
+        started = time.monotonic()
+        r = course.step_status(STUDENT, "exercises", current, steps)
+        took = time.monotonic() - started
+        print(f"\n[{time.strftime('%H:%M:%S')}] step {current.number} ({current.title}): "
+              f"{style.status(r)}  ({took:.1f} s)")
+        if r.detail:
+            print(r.detail)
+        for f in r.failures[: args.show]:
+            print(f"  - {f[:400]}")
+        if len(r.failures) > args.show:
+            print(f"  ... and {len(r.failures) - args.show} more (./attn step {current.number} shows all)")
+        print(style(f"watching exercises/ ({how}); save a file to re-run, Ctrl-C to stop", "2"), flush=True)
+        if args.once:
+            return 0
+        mtimes = _wait_for_save(mtimes, args.poll)
+
+
+# ---------------------------------------------------------------------------- explain
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    configure_student()
+    result = course.build(STUDENT, ["attn_explain"])
+    if not result.ok:
+        print(result.output, file=sys.stderr)
+        fail("building attn_explain failed (see above)", 1)
+    exe = course.ROOT / "build" / STUDENT / "tools" / "attn_explain"
+    return subprocess.run([str(exe), *args.explain_args]).returncode
+
+
+# ---------------------------------------------------------------------------- reset / restore
+
+BACKUPS = course.ROOT / ".attn" / "backups"
+
+
+def _confirm(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        fail("not resetting without confirmation: run it in a terminal or add --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    steps = course.load_steps()
+    try:
+        chosen = steps if args.which == "all" else [course.find_step(steps, args.which)]
+    except ValueError as e:
+        fail(f"{e} or 'all'")
+    plans = []
+    for step in chosen:
+        stub = course.shipped_stub(step)
+        if stub is None:
+            fail(f"cannot find the shipped stub of step {step.number} in git history "
+                 f"(is this a git clone?); nothing was changed")
+        current = (course.ROOT / step.exercise).read_text(encoding="utf-8")
+        if current != stub:
+            plans.append((step, stub, current))
+    if not plans:
+        print("Nothing to reset: " + ("every stub is" if args.which == "all" else "the stub is") + " as shipped.")
+        return 0
+    names = ", ".join(p[0].exercise for p in plans)
+    if not _confirm(f"Put back the shipped stub of {names}? Your version is kept in {BACKUPS.relative_to(course.ROOT)}/.",
+                    args.yes):
+        print("Nothing changed.")
+        return 1
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    BACKUPS.mkdir(parents=True, exist_ok=True)
+    for step, stub, current in plans:
+        backup = BACKUPS / f"{step.file}.{stamp}"
+        backup.write_text(current, encoding="utf-8")
+        (course.ROOT / step.exercise).write_text(stub, encoding="utf-8")
+        print(f"step {step.number}: {step.exercise} is the shipped stub again; your version: "
+              f"{backup.relative_to(course.ROOT)} (./attn restore {step.number} brings it back)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    steps = course.load_steps()
+    try:
+        step = course.find_step(steps, args.number)
+    except ValueError as e:
+        fail(str(e))
+    backups = sorted(BACKUPS.glob(f"{step.file}.*")) if BACKUPS.exists() else []
+    if not backups:
+        fail(f"no backup of step {step.number} in {BACKUPS.relative_to(course.ROOT)}/", 1)
+    newest = backups[-1]
+    target = course.ROOT / step.exercise
+    if not _confirm(f"Replace {step.exercise} with your backup {newest.name}?", args.yes):
+        print("Nothing changed.")
+        return 1
+    current = target.read_text(encoding="utf-8")
+    if not course.is_stub(current, step):  # keep work that is not a stub, too
+        (BACKUPS / f"{step.file}.{time.strftime('%Y%m%d-%H%M%S')}.before-restore").write_text(current, encoding="utf-8")
+    target.write_text(newest.read_text(encoding="utf-8"), encoding="utf-8")
+    newest.unlink()
+    print(f"step {step.number}: {step.exercise} restored from {newest.name}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- self-check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    steps = course.load_steps()
+    problems = course.self_check(steps)
+    for p in problems:
+        print(f"attn check: {p}")
+    if not problems:
+        print(f"attn check: all {len(steps)} steps have a stub, a solution, hints, a docs page and tests")
+    return 1 if problems else 0
+
+
 # ---------------------------------------------------------------------------- full suite
 
 
@@ -182,6 +349,27 @@ def main(argv: list[str]) -> int:
     p.add_argument("number", help="the step number")
     p.add_argument("which", nargs="?", type=int, help="show this hint (1 = gentlest)")
     p.set_defaults(func=cmd_hint)
+    p = sub.add_parser("watch", help="re-run a step every time you save an exercise file")
+    p.add_argument("number", nargs="?", help="the step (default: the first one not passing)")
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between checks without file events")
+    p.add_argument("--show", type=int, default=5, help="how many failures to list (default 5)")
+    p.add_argument("--once", action="store_true", help="run once and stop (for scripts)")
+    p.set_defaults(func=cmd_watch)
+    p = sub.add_parser("explain", help="print the whole computation for a small example",
+                       add_help=False)
+    p.add_argument("explain_args", nargs=argparse.REMAINDER,
+                   help="options of attn_explain (./attn explain --help lists them)")
+    p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("reset", help="put a step's stub back as shipped (your version is backed up)")
+    p.add_argument("which", help="a step number, or 'all'")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=cmd_reset)
+    p = sub.add_parser("restore", help="put your newest backup of a step back")
+    p.add_argument("number", help="the step number")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("check", help="the course checks itself")
+    p.set_defaults(func=cmd_check)
     p = sub.add_parser("test", help="the course's full test suite (what CI runs)")
     p.add_argument("--preset", default="dev", help="CMake preset to build and test (default: dev)")
     p.add_argument("ctest_args", nargs=argparse.REMAINDER, help="passed to ctest, e.g. -L step2")

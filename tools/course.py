@@ -191,3 +191,58 @@ def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> Ste
 
 def colour_enabled(stream) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+# ---------------------------------------------------------------------------- the shipped stubs
+
+
+STUB_MARKER = "throw attn::not_implemented("
+
+
+def is_stub(text: str, step: Step) -> bool:
+    """A file is the shipped stub when every function of the step still throws."""
+    return text.count(STUB_MARKER) >= len(step.functions)
+
+
+def shipped_stub(step: Step) -> str | None:
+    """The newest committed version of the step's exercise file that is still a stub (so
+    a student's own commits of their work are skipped); None without git history."""
+    path = step.exercise
+    log = run(["git", "log", "--format=%H", "--", path])
+    if log.returncode != 0:
+        return None
+    for commit in log.stdout.split():
+        shown = run(["git", "show", f"{commit}:{path}"])
+        if shown.returncode == 0 and is_stub(shown.stdout, step):
+            return shown.stdout
+    return None
+
+
+# ---------------------------------------------------------------------------- self-check
+
+
+def self_check(steps: list[Step]) -> list[str]:
+    """The course checks itself: every step has a stub that throws not_implemented for each
+    of its functions, a solution, at least two hints, a docs page and a test file.
+    Returns the problems found (empty when all is well)."""
+    problems = []
+    for s in steps:
+        stub = ROOT / s.exercise
+        if not stub.exists():
+            problems.append(f"step {s.number}: the stub {s.exercise} is missing")
+        else:
+            text = stub.read_text(encoding="utf-8")
+            for fn in s.functions:
+                if f'"attn::{fn}"' not in text:
+                    problems.append(f"step {s.number}: {s.exercise} has no not_implemented stub for attn::{fn}")
+            if "TODO" not in text:
+                problems.append(f"step {s.number}: {s.exercise} has no TODO telling the student what to write")
+        if not (ROOT / "solutions" / s.file).exists():
+            problems.append(f"step {s.number}: the solution solutions/{s.file} is missing")
+        if len(hints(s)) < 2:
+            problems.append(f"step {s.number}: {len(hints(s))} hints in {s.hints_file.relative_to(ROOT)}; expected at least 2")
+        if not (ROOT / s.docs_page).exists():
+            problems.append(f"step {s.number}: the docs page {s.docs_page} is missing")
+        if not (ROOT / "tests" / f"test_step{s.number}_{s.slug}.cpp").exists():
+            problems.append(f"step {s.number}: the tests tests/test_step{s.number}_{s.slug}.cpp are missing")
+    return problems
