@@ -44,6 +44,9 @@ if(ATTN_BUILD_TESTS)
   attn_require(Catch2 Catch2_FOUND catch2 catch2 catch2 "the tests need it; or configure with -DATTN_BUILD_TESTS=OFF")
   string(REGEX MATCH "^[0-9]+" ATTN_CATCH2_MAJOR "${Catch2_VERSION}")
   message(STATUS "attn: Catch2 ${Catch2_VERSION}")
+  # The course's own checks (self-check, command-line tools, grader) are Python 3 scripts.
+  find_package(Python3 COMPONENTS Interpreter QUIET)
+  attn_require("Python 3" Python3_FOUND python3 python python3 "the course's self-checks need it")
 endif()
 
 if(ATTN_BUILD_BENCHMARKS)
