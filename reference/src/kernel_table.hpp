@@ -1,0 +1,37 @@
+// The per-instruction-set kernels behind attn::ref, as a table of function pointers.
+// One table per instruction set compiled in; dispatch.cpp picks one at run time.
+#pragma once
+
+#include <cstddef>
+
+namespace attn::ref::detail {
+
+/// The primitive loops the reference is built from. Pointers may be unaligned; `n` may
+/// be any size, 0 included.
+struct kernel_table {
+  const char* name;  ///< "scalar", "sse2", "avx2", "avx512f", "neon64".
+  unsigned lanes;    ///< floats per register.
+  /// sum_i a_i b_i.
+  float (*dot)(const float* a, const float* b, std::size_t n);
+  /// max_i x_i; NaN if any x_i is NaN (whatever the max instruction does); -inf if n == 0.
+  float (*max)(const float* x, std::size_t n);
+  /// sum_i exp(x_i - m), and out_i = exp(x_i - m) unless out is null (out may equal x).
+  /// Exponents of -inf give exactly 0.
+  float (*sum_exp_shifted)(const float* x, float m, float* out, std::size_t n);
+  /// x_i = x_i / c (a correctly rounded division, not a multiplication by 1/c).
+  void (*divide)(float* x, float c, std::size_t n);
+};
+
+/// Always compiled: plain loops, so every platform has at least one table.
+extern const kernel_table scalar_table;
+// One per instruction set, defined in isa_kernels.cpp when CMake compiled it
+// (ATTN_HAVE_<ISA> tells dispatch.cpp which exist).
+extern const kernel_table sse2_table;
+extern const kernel_table avx2_table;
+extern const kernel_table avx512f_table;
+extern const kernel_table neon64_table;
+
+/// The table in use on this thread: the pinned one (scoped_isa) or the best supported.
+const kernel_table& active_kernels();
+
+}  // namespace attn::ref::detail

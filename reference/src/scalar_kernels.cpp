@@ -1,0 +1,45 @@
+// The kernel table of plain loops: always compiled, chosen only when the platform has
+// no SIMD instruction set compiled in (and testable everywhere as "scalar").
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "kernel_table.hpp"
+
+namespace attn::ref::detail {
+namespace {
+
+float dot(const float* a, const float* b, std::size_t n) {
+  float sum = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float max(const float* x, std::size_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isnan(x[i])) return x[i];
+    m = x[i] > m ? x[i] : m;
+  }
+  return m;
+}
+
+float sum_exp_shifted(const float* x, float m, float* out, std::size_t n) {
+  float sum = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float e = std::exp(x[i] - m);  // std::exp(-inf) = 0 exactly
+    if (out != nullptr) out[i] = e;
+    sum += e;
+  }
+  return sum;
+}
+
+void divide(float* x, float c, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) x[i] /= c;
+}
+
+}  // namespace
+
+const kernel_table scalar_table = {"scalar", 1, &dot, &max, &sum_exp_shifted, &divide};
+
+}  // namespace attn::ref::detail

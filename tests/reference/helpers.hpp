@@ -1,0 +1,138 @@
+// Shared by the tests/reference/*.cpp files: the instruction sets to loop over, unaligned
+// guarded buffers, random rows, and an element-wise comparison that reports the first
+// few mismatches with everything needed to reproduce them.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <attn/attn.hpp>
+
+#include "support/seed.hpp"
+
+namespace attn::test::reference {
+
+/// Names of the instruction sets compiled in that this CPU can run, narrowest first.
+inline std::vector<std::string> supported_isas() {
+  std::vector<std::string> names;
+  for (const ref::isa& set : ref::instruction_sets()) {
+    if (set.supported) names.push_back(set.name);
+  }
+  return names;
+}
+
+/// Lengths that hit every SIMD tail (0..300) plus a few long rows.
+inline std::vector<std::size_t> all_lengths() {
+  std::vector<std::size_t> n;
+  for (std::size_t i = 0; i <= 300; ++i) n.push_back(i);
+  for (std::size_t big : {1000u, 4099u, 65537u}) n.push_back(big);
+  return n;
+}
+
+/// Starting offsets (in floats) inside a larger buffer: aligned and misaligned.
+inline constexpr std::size_t kOffsets[] = {0, 1, 2, 3};
+
+/// `values` copied `offset` floats into a buffer fenced by sentinel values, so that an
+/// unaligned start is exercised and an out-of-bounds write is caught.
+class placed {
+ public:
+  static constexpr float kSentinel = -12345.678f;
+  static constexpr std::size_t kFence = 16;
+
+  placed(std::span<const float> values, std::size_t offset)
+      : storage_(kFence + offset + values.size() + kFence, kSentinel), begin_(kFence + offset), n_(values.size()) {
+    std::copy(values.begin(), values.end(), storage_.begin() + static_cast<std::ptrdiff_t>(begin_));
+  }
+  std::span<float> span() { return {storage_.data() + begin_, n_}; }
+  std::span<const float> span() const { return {storage_.data() + begin_, n_}; }
+  /// True when nothing outside the placed values was written.
+  bool fences_intact() const {
+    for (std::size_t i = 0; i < storage_.size(); ++i) {
+      if ((i < begin_ || i >= begin_ + n_) && !(storage_[i] == kSentinel)) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<float> storage_;
+  std::size_t begin_, n_;
+};
+
+/// n normal draws with standard deviation `scale`.
+inline std::vector<float> normal_row(std::mt19937_64& rng, std::size_t n, float scale = 1.0f) {
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> x(n);
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+/// Element-wise comparison against the oracle: NaN must be NaN, an infinity the same
+/// infinity, anything else within `bound` (0 means exactly). Keeps the first mismatches.
+class comparison {
+ public:
+  explicit comparison(std::string context) : context_(std::move(context)) {}
+
+  void element(std::size_t index, float actual, double expected, double bound) {
+    bool ok;
+    if (std::isnan(expected)) {
+      ok = std::isnan(actual);
+    } else if (std::isinf(expected)) {
+      ok = static_cast<double>(actual) == expected;
+    } else {
+      ok = std::isfinite(actual) && std::fabs(static_cast<double>(actual) - expected) <= bound;
+    }
+    if (ok) return;
+    if (++failures_ <= kShown) {
+      std::ostringstream line;
+      line.precision(9);
+      line << "\n  element " << index << ": expected " << expected << " +- " << bound << ", actual "
+           << actual << " (off by " << std::fabs(static_cast<double>(actual) - expected) << ")";
+      details_ += line.str();
+    }
+  }
+  void fail(const std::string& what) {
+    if (++failures_ <= kShown) details_ += "\n  " + what;
+  }
+
+  std::size_t failures() const { return failures_; }
+  std::string report() const {
+    return context_ + ": " + std::to_string(failures_) + " mismatch(es)" + details_ + "\n  " + test::seed_note();
+  }
+
+ private:
+  static constexpr std::size_t kShown = 5;
+  std::string context_;
+  std::string details_;
+  std::size_t failures_ = 0;
+};
+
+/// The what() of the std::invalid_argument `f` throws, or "" if it throws nothing.
+template <class F>
+std::string invalid_argument_message(F&& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// Describes where a check ran, for failure messages.
+inline std::string where(const std::string& isa, std::size_t n, std::size_t offset) {
+  return "isa " + isa + ", n = " + std::to_string(n) + ", offset " + std::to_string(offset);
+}
+
+}  // namespace attn::test::reference
+
+/// One CHECK per comparison, printing its report when it fails.
+#define ATTN_CHECK_AGREES(cmp)         \
+  do {                                 \
+    INFO((cmp).report());              \
+    CHECK((cmp).failures() == 0u);     \
+  } while (false)

@@ -1,0 +1,212 @@
+// Steps 5-6 of the reference against the double oracle: the attention_weights pipeline,
+// entropy, the softmax Jacobian and the dot-product variance; and every function giving
+// the same kind of answer (NaN, +inf, -inf or finite) on every instruction set.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/catch.hpp"
+#include "support/oracle.hpp"
+#include "support/tolerances.hpp"
+
+#include "helpers.hpp"
+
+namespace {
+
+namespace ref = attn::ref;
+namespace oracle = attn::test::oracle;
+namespace tol = attn::test::tol;
+using namespace attn::test::reference;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+double sum_abs_products(std::span<const float> q, std::span<const float> k) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < q.size(); ++i) s += std::fabs(static_cast<double>(q[i]) * k[i]);
+  return s;
+}
+
+/// A probability row: the oracle softmax of normal scores, rounded to float.
+std::vector<float> weights_row(std::mt19937_64& rng, std::size_t n, float spread) {
+  const std::vector<double> a = oracle::softmax(std::span<const float>(normal_row(rng, n, spread)));
+  return {a.begin(), a.end()};
+}
+
+/// What kind of value: NaN, +inf, -inf or finite. (A weight below FLT_MIN may be 0 on one
+/// instruction set and subnormal on another; exact zeros for -inf scores are checked
+/// against the oracle elsewhere.)
+int kind(float v) {
+  if (std::isnan(v)) return 0;
+  if (v == kInf) return 1;
+  return v == -kInf ? 2 : 3;
+}
+
+}  // namespace
+
+TEST_CASE("reference attention weights agree with the double oracle, causal or not, on every instruction set",
+          "[reference]") {
+  auto rng = attn::test::rng(301);
+  for (std::size_t d = 1; d <= 80; d += 3) {
+    for (const auto& [n_q, n_k] : {std::pair<std::size_t, std::size_t>{5, 5}, {3, 17}, {9, 2}, {0, 3}, {1, 40}}) {
+      for (const float spread : {1.0f, 8.0f}) {
+        const std::vector<float> Q = normal_row(rng, n_q * d, spread), K = normal_row(rng, n_k * d, spread);
+        for (const bool causal : {false, true}) {
+          const std::vector<double> expected = oracle::attention_weights(Q, K, n_q, n_k, d, causal);
+          for (const std::string& isa : supported_isas()) {
+            ref::scoped_isa pin(isa);
+            placed A(std::vector<float>(n_q * n_k, kNaN), d % 4);
+            ref::attention_weights({Q.data(), n_q, d}, {K.data(), n_k, d}, {A.span().data(), n_q, n_k}, causal);
+            comparison cmp(where(isa, d, d % 4) + " (d), " + std::to_string(n_q) + " x " + std::to_string(n_k) +
+                           (causal ? ", causal" : ""));
+            const std::vector<double> S = oracle::scores(Q, K, n_q, n_k, d);
+            for (std::size_t i = 0; i < n_q; ++i) {
+              std::vector<float> scores_row(n_k), a_row(n_k);
+              double score_error = 0.0;
+              for (std::size_t j = 0; j < n_k; ++j) {
+                const bool masked = causal && j > i;
+                scores_row[j] = masked ? -kInf : static_cast<float>(S[i * n_k + j]);
+                a_row[j] = static_cast<float>(expected[i * n_k + j]);
+                score_error = std::max(score_error, tol::scaled_score(d, sum_abs_products({Q.data() + i * d, d}, {K.data() + j * d, d}), 1));
+              }
+              const std::vector<double> bound = tol::attention_row(scores_row, a_row, score_error, 1);
+              for (std::size_t j = 0; j < n_k; ++j) {
+                const bool masked = causal && j > i;
+                cmp.element(i * n_k + j, A.span()[i * n_k + j], expected[i * n_k + j], masked ? 0.0 : bound[j]);
+              }
+            }
+            if (!A.fences_intact()) cmp.fail("wrote outside A");
+            ATTN_CHECK_AGREES(cmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("reference entropy agrees with the double oracle: ln n for uniform weights, 0 for one-hot, NaN for NaN",
+          "[reference]") {
+  auto rng = attn::test::rng(302);
+  for (std::size_t n = 0; n <= 300; ++n) {
+    std::vector<std::vector<float>> rows{weights_row(rng, n, 1.0f), weights_row(rng, n, 40.0f),
+                                         std::vector<float>(n, n == 0 ? 0.0f : 1.0f / static_cast<float>(n))};
+    if (n > 0) {
+      std::vector<float> one_hot(n, 0.0f);
+      one_hot[n / 3] = 1.0f;
+      rows.push_back(one_hot);
+      std::vector<float> with_nan = rows[0];
+      with_nan[n / 2] = kNaN;
+      rows.push_back(with_nan);
+    }
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      comparison cmp(where(isa, n, 0));
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        const double expected = oracle::entropy(rows[r]);
+        cmp.element(r, ref::entropy(rows[r]), expected, std::isnan(expected) ? 0.0 : tol::entropy(rows[r], 1));
+      }
+      ATTN_CHECK_AGREES(cmp);
+    }
+  }
+}
+
+TEST_CASE("the reference softmax Jacobian is diag(a) - a a^T within the bound of each entry", "[reference]") {
+  auto rng = attn::test::rng(303);
+  for (std::size_t n = 0; n <= 40; ++n) {
+    const std::vector<float> a = weights_row(rng, n, 3.0f);
+    const std::vector<double> expected = oracle::softmax_jacobian(a);
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      placed J(std::vector<float>(n * n, kNaN), n % 4);
+      ref::softmax_jacobian(a, {J.span().data(), n, n});
+      comparison cmp(where(isa, n, n % 4));
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+          cmp.element(i * n + j, J.span()[i * n + j], expected[i * n + j], tol::jacobian(a[i], a[j], i == j, 1));
+        }
+      }
+      if (!J.fences_intact()) cmp.fail("wrote outside J");
+      ATTN_CHECK_AGREES(cmp);
+    }
+  }
+}
+
+TEST_CASE("the reference dot-product variance is reproducible from its seed and close to d", "[reference]") {
+  const std::uint64_t seed = attn::test::seed();
+  for (const std::size_t d : {1u, 4u, 16u, 64u, 256u}) {
+    const std::size_t samples = 2000;
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      INFO("isa " << isa << ", d = " << d << ", " << attn::test::seed_note());
+      const double estimate = ref::dot_variance(d, samples, seed);
+      CHECK(estimate == ref::dot_variance(d, samples, seed));
+      CHECK(std::fabs(estimate - static_cast<double>(d)) <= tol::variance_estimate(d, samples));
+    }
+  }
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    CHECK(ref::dot_variance(0, 10, seed) == 0.0);
+  }
+}
+
+TEST_CASE("the reference dot-product variance draws q then k from mt19937_64(seed) for each sample",
+          "[reference]") {
+  // The oracle repeats the documented draws; the only difference is the rounding of each
+  // dot product, |fl(x) - x| <= e = tol::dot, so |fl(x)^2 - x^2| <= (2|x| + e) e.
+  const std::uint64_t seed = attn::test::seed();
+  for (const std::size_t d : {1u, 7u, 33u, 100u}) {
+    const std::size_t samples = 300;
+    std::mt19937_64 engine(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> q(d), k(d);
+    double sum = 0.0, bound = 0.0;
+    for (std::size_t s = 0; s < samples; ++s) {
+      for (float& x : q) x = normal(engine);
+      for (float& x : k) x = normal(engine);
+      const double x = oracle::dot(q, k), e = tol::dot(d, sum_abs_products(q, k), 1);
+      sum += x * x;
+      bound += (2 * std::fabs(x) + e) * e;
+    }
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      INFO("isa " << isa << ", d = " << d << ", " << attn::test::seed_note());
+      CHECK(std::fabs(ref::dot_variance(d, samples, seed) - sum / samples) <= bound / samples);
+    }
+  }
+}
+
+TEST_CASE("every instruction set gives the same kind of answer (NaN, +inf, -inf or finite) as the scalar one",
+          "[reference]") {
+  auto rng = attn::test::rng(304);
+  const float specials[] = {kNaN, kInf, -kInf, 0.0f, 1e30f, -1e30f, 88.72f, -100.0f};
+  for (std::size_t n = 0; n <= 100; ++n) {
+    std::vector<float> x = normal_row(rng, n, 5.0f), y = normal_row(rng, n, 5.0f);
+    std::uniform_int_distribution<std::size_t> pick(0, 2 * std::size(specials));
+    for (float& v : x) {
+      if (const std::size_t s = pick(rng); s < std::size(specials)) v = specials[s];
+    }
+    std::vector<std::vector<float>> answers;  // one per instruction set
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      std::vector<float> out{ref::dot(x, y), ref::log_sum_exp(x), ref::entropy(x)};
+      std::vector<float> a = x;
+      ref::stable_softmax(a);
+      out.insert(out.end(), a.begin(), a.end());
+      answers.push_back(out);
+    }
+    for (std::size_t s = 1; s < answers.size(); ++s) {
+      comparison cmp(where(supported_isas()[s], n, 0) + " against scalar");
+      for (std::size_t e = 0; e < answers[s].size(); ++e) {
+        if (kind(answers[s][e]) != kind(answers[0][e])) {
+          cmp.fail("entry " + std::to_string(e) + ": " + std::to_string(answers[s][e]) + " but scalar gives " +
+                   std::to_string(answers[0][e]));
+        }
+      }
+      ATTN_CHECK_AGREES(cmp);
+    }
+  }
+}
