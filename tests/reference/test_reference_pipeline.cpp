@@ -156,7 +156,7 @@ TEST_CASE("the reference dot-product variance is reproducible from its seed and 
 TEST_CASE("the reference dot-product variance draws q then k from mt19937_64(seed) for each sample",
           "[reference]") {
   // The oracle repeats the documented draws; the only difference is the rounding of each
-  // dot product, |fl(x) - x| <= e = tol::dot, so |fl(x)^2 - x^2| <= (2|x| + e) e.
+  // dot product (tol::squared_dot).
   const std::uint64_t seed = attn::test::seed();
   for (const std::size_t d : {1u, 7u, 33u, 100u}) {
     const std::size_t samples = 300;
@@ -169,7 +169,7 @@ TEST_CASE("the reference dot-product variance draws q then k from mt19937_64(see
       for (float& x : k) x = normal(engine);
       const double x = oracle::dot(q, k), e = tol::dot(d, sum_abs_products(q, k), 1);
       sum += x * x;
-      bound += (2 * std::fabs(x) + e) * e;
+      bound += tol::squared_dot(x, e);
     }
     for (const std::string& isa : supported_isas()) {
       ref::scoped_isa pin(isa);

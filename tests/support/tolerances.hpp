@@ -136,6 +136,12 @@ inline std::vector<double> attention_row(std::span<const float> beta, std::span<
   return bound;
 }
 
+/// Step 6. One sample of the variance estimator squares a computed dot product x^ with
+/// |x^ - x| <= e (dot()): |x^2 - x^2| = |x^ - x| |x^ + x| <= (2|x| + e) e. The square, the
+/// sum over samples and the mean are taken in double (2^-53 per operation, far inside
+/// kSecondOrder).
+inline double squared_dot(double x, double e) { return kSecondOrder * (2 * std::fabs(x) + e) * e; }
+
 /// Step 6, statistics rather than rounding: the Monte Carlo estimate (1/N) sum_s (q_s.k_s)^2
 /// of Var[q.k] = d with standard normal components has standard deviation
 /// sqrt((E[(q.k)^4] - d^2) / N) = d sqrt((2 + 6/d) / N), since E[(q.k)^4] = 3 d^2 + 6 d.
