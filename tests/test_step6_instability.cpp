@@ -1,0 +1,277 @@
+// Step 6: why attention training goes unstable. Unscaled scores have variance d
+// (dot_variance), so their softmax saturates: nearly one-hot weights (entropy near 0) and
+// a Jacobian J = diag(a) - a a^T near 0 that passes almost no gradient. Expected values
+// come from the cards, exact arithmetic, or attn::ref; tolerances from tolerances.hpp.
+#include <attn/attn.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "support/catch.hpp"
+#include "support/compare.hpp"
+#include "support/generators.hpp"
+#include "support/tolerances.hpp"
+
+namespace {
+
+namespace tol = attn::test::tol;
+using attn::test::inputs;
+constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
+
+/// softmax(x) in double, shifted by the max.
+std::vector<double> exact_softmax(std::span<const float> x) {
+  double m = -INFINITY;
+  for (float v : x) m = std::max(m, static_cast<double>(v));
+  double sum = 0.0;
+  for (float v : x) sum += std::exp(static_cast<double>(v) - m);
+  std::vector<double> a;
+  for (float v : x) a.push_back(std::exp(static_cast<double>(v) - m) / sum);
+  return a;
+}
+
+/// -sum a ln a in double for the given float weights (0 ln 0 = 0).
+double exact_entropy(std::span<const float> a) {
+  double h = 0.0;
+  for (float v : a) {
+    if (v > 0.0f) h -= static_cast<double>(v) * std::log(static_cast<double>(v));
+  }
+  return h;
+}
+
+/// The bound on one implementation's Jacobian against the exact one, entry by entry.
+std::vector<double> jacobian_bounds(std::span<const float> a, int implementations) {
+  std::vector<double> b;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (std::size_t j = 0; j < a.size(); ++j) b.push_back(tol::jacobian(a[i], a[j], i == j, implementations));
+  }
+  return b;
+}
+
+/// J_ij = a_i (delta_ij - a_j) in double for the given float weights.
+std::vector<double> exact_jacobian(std::span<const float> a) {
+  std::vector<double> J;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (std::size_t j = 0; j < a.size(); ++j) {
+      J.push_back(static_cast<double>(a[i]) * ((i == j ? 1.0 : 0.0) - static_cast<double>(a[j])));
+    }
+  }
+  return J;
+}
+
+}  // namespace
+
+TEST_CASE("dot_variance estimates Var[q.k] = 64 for d = 64 within six standard deviations", "[step6]") {
+  const std::uint64_t seed = attn::test::seed();
+  const double estimate = attn::dot_variance(64, 100000, seed);
+  ATTN_CHECK_CLOSE("dot_variance(64, 100000, seed)", 64.0, estimate, tol::variance_estimate(64, 100000),
+                   inputs().add("seed", static_cast<double>(seed)));
+}
+
+TEST_CASE("the variance of q.k is d: exactly over every sign pattern, and as dot_variance estimates", "[step6]") {
+  const std::uint64_t seed = attn::test::seed();
+  for (std::size_t d = 1; d <= 10; ++d) {
+    ATTN_CHECK_CLOSE("dot_variance(" + std::to_string(d) + ", 20000, seed)", static_cast<double>(d),
+                     attn::dot_variance(d, 20000, seed + d), tol::variance_estimate(d, 20000));
+    // q ranges over all 2^d vectors of +-1, k is a fixed +-1 vector: each q.k is a small
+    // integer (exact in float), its mean is 0 and the mean of its square is exactly d.
+    std::vector<float> k(d);
+    for (std::size_t t = 0; t < d; ++t) k[t] = (t % 3 == 1) ? -1.0f : 1.0f;
+    double sum = 0.0, sum_sq = 0.0;
+    const std::size_t patterns = std::size_t{1} << d;
+    for (std::size_t bits = 0; bits < patterns; ++bits) {
+      std::vector<float> q(d);
+      for (std::size_t t = 0; t < d; ++t) q[t] = ((bits >> t) & 1u) ? -1.0f : 1.0f;
+      const double qk = attn::dot(q, k);  // the student's own dot product (step 1)
+      sum += qk;
+      sum_sq += qk * qk;
+    }
+    ATTN_CHECK_CLOSE("mean of q.k over all sign patterns, d = " + std::to_string(d), 0.0,
+                     sum / static_cast<double>(patterns), 0.0);
+    ATTN_CHECK_CLOSE("mean of (q.k)^2 over all sign patterns, d = " + std::to_string(d), static_cast<double>(d),
+                     sum_sq / static_cast<double>(patterns), 0.0);
+  }
+}
+
+TEST_CASE("the same seed gives the same variance estimate", "[step6]") {
+  const std::uint64_t seed = attn::test::seed();
+  const double first = attn::dot_variance(16, 2000, seed);
+  const double again = attn::dot_variance(16, 2000, seed);
+  INFO("dot_variance(16, 2000, " << seed << ") gave " << first << " and then " << again);
+  CHECK(first == again);
+  const double other = attn::dot_variance(16, 2000, seed + 1);
+  INFO("a different seed should draw different samples: " << first << " vs " << other);
+  CHECK(first != other);
+}
+
+TEST_CASE("scaling by 1/sqrt(d) brings the variance of the scores back to 1", "[step6]") {
+  // Var[q.k / sqrt(d)] = Var[q.k] / d = 1; the estimator's bound scales by 1/d with it.
+  auto gen = attn::test::rng(601);
+  const std::size_t samples = 20000;
+  for (const std::size_t d : {16u, 64u, 256u}) {
+    const double dd = static_cast<double>(d);
+    ATTN_CHECK_CLOSE("dot_variance(d, N, seed) / d for d = " + std::to_string(d), 1.0,
+                     attn::dot_variance(d, samples, attn::test::seed()) / dd, tol::variance_estimate(d, samples) / dd);
+    double sum_sq = 0.0;
+    for (std::size_t s = 0; s < samples; ++s) {
+      const auto q = attn::test::gaussian_row(gen, d);
+      const auto k = attn::test::gaussian_row(gen, d);
+      const double score = attn::scaled_score(q, k);  // the student's own scaled score (step 2)
+      sum_sq += score * score;
+    }
+    ATTN_CHECK_CLOSE("mean squared scaled score for d = " + std::to_string(d), 1.0,
+                     sum_sq / static_cast<double>(samples), tol::variance_estimate(d, samples) / dd);
+  }
+}
+
+TEST_CASE("dot_variance refuses zero samples and gives 0 for d = 0", "[step6]") {
+  ATTN_REQUIRE_INVALID(attn::dot_variance(8, 0, 1), "dot_variance");
+  ATTN_CHECK_CLOSE("dot_variance(0, 10, seed)", 0.0, attn::dot_variance(0, 10, attn::test::seed()), 0.0);
+}
+
+TEST_CASE("uniform weights over n positions have entropy ln n", "[step6]") {
+  // n a power of two: 1/n is exact in float, so the entropy is exactly ln n.
+  for (std::size_t n = 1; n <= 4096; n *= 2) {
+    const std::vector<float> a(n, 1.0f / static_cast<float>(n));
+    ATTN_CHECK_CLOSE("entropy of " + std::to_string(n) + " uniform weights", std::log(static_cast<double>(n)),
+                     attn::entropy(a), tol::entropy(a, 1));
+  }
+  // Otherwise the weights are fl(1/n), and the exact entropy of those floats is the target.
+  for (const std::size_t n : {3u, 5u, 7u, 17u, 33u, 1000u}) {
+    const std::vector<float> a(n, 1.0f / static_cast<float>(n));
+    ATTN_CHECK_CLOSE("entropy of " + std::to_string(n) + " uniform weights", exact_entropy(a), attn::entropy(a),
+                     tol::entropy(a, 1));
+  }
+}
+
+TEST_CASE("one-hot weights have entropy 0: 0 ln 0 counts as 0", "[step6]") {
+  for (const std::size_t n : {1u, 2u, 5u, 17u, 64u}) {
+    for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      std::vector<float> a(n, 0.0f);
+      a[at] = 1.0f;
+      ATTN_CHECK_CLOSE("entropy of one-hot weights at " + std::to_string(at) + " of " + std::to_string(n), 0.0,
+                       attn::entropy(a), tol::entropy(a, 1), inputs().add("a", a));
+    }
+  }
+}
+
+TEST_CASE("entropy matches the reference for weights of every length", "[step6]") {
+  auto gen = attn::test::rng(602);
+  for (const std::size_t n : attn::test::tail_sizes()) {
+    for (const float spread : {1.0f, 10.0f}) {
+      std::vector<float> a = attn::test::uniform_row(gen, n, -spread, spread);
+      attn::ref::stable_softmax(a);
+      ATTN_CHECK_CLOSE("entropy of softmax weights, n = " + std::to_string(n), attn::ref::entropy(a),
+                       attn::entropy(a), tol::entropy(a), inputs().add("a", a));
+    }
+  }
+}
+
+TEST_CASE("the card's scaled scores [112, 96] / 8 give weights [0.8808, 0.1192] and entropy 0.365 nats", "[step6]") {
+  // d = 64: sqrt(d) = 8, so the scaled scores are [14, 12] and the weights 1 / (1 + e^-2).
+  const std::vector<float> scaled{112.0f / 8.0f, 96.0f / 8.0f};
+  std::vector<float> a = scaled;
+  attn::ref::stable_softmax(a);  // the reference softmax: only the entropy is under test
+  ATTN_CHECK_ALL_CLOSE("softmax([14, 12]) (card, 4 decimals)", (std::initializer_list<double>{0.8808, 0.1192}), a,
+                       tol::card(4), inputs().add("scores", scaled));
+  const float h = attn::entropy(a);
+  ATTN_CHECK_CLOSE("entropy of softmax([14, 12]) (card, 3 decimals)", 0.365, h, tol::card(3), inputs().add("a", a));
+  ATTN_CHECK_CLOSE("entropy of softmax([14, 12])", exact_entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
+}
+
+TEST_CASE("unscaled scores [112, 96] give nearly one-hot weights with almost no entropy or gradient", "[step6]") {
+  const std::vector<float> unscaled{112.0f, 96.0f};
+  std::vector<float> a = unscaled;
+  attn::ref::stable_softmax(a);
+  INFO("weights of [112, 96]: " << attn::test::fmt(a[0]) << ", " << attn::test::fmt(a[1]));
+  CHECK(a[0] > 0.999999f);  // 1 / (1 + e^-16) = 0.99999989
+  const float h = attn::entropy(a);
+  ATTN_CHECK_CLOSE("entropy of softmax([112, 96])", exact_entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
+  INFO("entropy of softmax([112, 96]) is " << attn::test::fmt(h) << " nats");
+  CHECK(h < 1e-5f);
+  // The Jacobian's largest entry is a_0 a_1 = e^-16 / (1 + e^-16)^2 ~ 1.1e-7: no gradient.
+  attn::matrix J(2, 2);
+  attn::softmax_jacobian(a, J);
+  ATTN_CHECK_ALL_CLOSE("softmax_jacobian of nearly one-hot weights", exact_jacobian(a), J, jacobian_bounds(a, 1),
+                       inputs().add("a", a));
+  for (const float x : J.elements()) CHECK(std::fabs(x) < 1e-6f);
+}
+
+TEST_CASE("the softmax Jacobian of softmax([1, 2, 3]) has rows summing to 0 and trace 0.48946", "[step6]") {
+  const std::vector<float> scores{1.0f, 2.0f, 3.0f};
+  const auto exact = exact_softmax(scores);
+  const std::vector<float> a(exact.begin(), exact.end());
+  attn::matrix J(3, 3, qnan);
+  attn::softmax_jacobian(a, J);
+  const auto bounds = jacobian_bounds(a, 1);
+  ATTN_CHECK_ALL_CLOSE("softmax_jacobian(softmax([1, 2, 3]))", exact_jacobian(a), J, bounds, inputs().add("a", a));
+  // Row i sums to a_i (1 - sum_j a_j), which is 0 up to the rounding of the float weights.
+  const double total = static_cast<double>(a[0]) + a[1] + a[2];
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double row_sum = static_cast<double>(J(i, 0)) + J(i, 1) + J(i, 2);
+    const double bound = bounds[3 * i] + bounds[3 * i + 1] + bounds[3 * i + 2];
+    ATTN_CHECK_CLOSE("sum of Jacobian row " + std::to_string(i), a[i] * (1.0 - total), row_sum, bound,
+                     inputs().add("a", a));
+  }
+  // trace J = sum_i a_i (1 - a_i) = 1 - sum_i a_i^2.
+  const double trace = static_cast<double>(J(0, 0)) + J(1, 1) + J(2, 2);
+  ATTN_CHECK_CLOSE("trace of the Jacobian (card, 5 decimals)", 0.48946, trace, tol::card(5), inputs().add("a", a));
+  double exact_trace = 0.0;
+  for (float ai : a) exact_trace += static_cast<double>(ai) * (1.0 - static_cast<double>(ai));
+  ATTN_CHECK_CLOSE("trace of the Jacobian", exact_trace, trace, bounds[0] + bounds[4] + bounds[8], inputs().add("a", a));
+}
+
+TEST_CASE("one-hot weights have a zero Jacobian: a saturated softmax passes no gradient", "[step6]") {
+  for (const std::size_t n : {1u, 3u, 8u}) {
+    std::vector<float> a(n, 0.0f);
+    a[n / 2] = 1.0f;
+    attn::matrix J(n, n, qnan);
+    attn::softmax_jacobian(a, J);
+    ATTN_CHECK_ALL_CLOSE("softmax_jacobian of one-hot weights, n = " + std::to_string(n),
+                         std::vector<double>(n * n, 0.0), J, jacobian_bounds(a, 1), inputs().add("a", a));
+  }
+}
+
+TEST_CASE("the softmax Jacobian matches the reference for weights of every length", "[step6]") {
+  auto gen = attn::test::rng(603);
+  std::vector<std::size_t> sizes = attn::test::small_tail_sizes();
+  for (const std::size_t n : {0u, 63u, 64u, 65u, 127u, 128u, 129u, 255u, 256u, 257u}) sizes.push_back(n);
+  for (const std::size_t n : sizes) {
+    std::vector<float> a = attn::test::uniform_row(gen, n, -3.0f, 3.0f);
+    attn::ref::stable_softmax(a);
+    attn::matrix expected(n, n);
+    attn::ref::softmax_jacobian(a, expected);
+    attn::test::guarded_matrix J(n, n, qnan);
+    attn::softmax_jacobian(a, J.view());
+    ATTN_CHECK_ALL_CLOSE("softmax_jacobian, n = " + std::to_string(n), expected, J.view(), jacobian_bounds(a, 2),
+                         inputs().add("a", a));
+    INFO("softmax_jacobian, n = " << n << ": nothing outside J may be written");
+    CHECK(J.intact());
+  }
+}
+
+TEST_CASE("the softmax Jacobian refuses an output of the wrong shape", "[step6]") {
+  const std::vector<float> a{0.25f, 0.25f, 0.5f};
+  attn::matrix wide(3, 4), tall(4, 3), small(2, 2), empty(0, 0);
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, wide), "softmax_jacobian");
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, tall), "softmax_jacobian");
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, small), "softmax_jacobian");
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, empty), "softmax_jacobian");
+  attn::softmax_jacobian(std::span<const float>(), empty);  // 0 x 0 for no weights is fine
+}
+
+TEST_CASE("NaN weights give NaN entropy and NaN Jacobian rows and columns", "[step6]") {
+  const std::vector<float> a{0.25f, qnan, 0.5f};
+  ATTN_CHECK_CLOSE("entropy([0.25, nan, 0.5])", qnan, attn::entropy(a), 0.0);
+  attn::matrix J(3, 3, 0.0f);
+  attn::softmax_jacobian(a, J);
+  for (std::size_t t = 0; t < 3; ++t) {
+    INFO("J(1, " << t << ") = " << J(1, t) << " and J(" << t << ", 1) = " << J(t, 1) << " must be NaN");
+    CHECK(std::isnan(J(1, t)));
+    CHECK(std::isnan(J(t, 1)));
+  }
+  ATTN_CHECK_CLOSE("entropy([])", 0.0, attn::entropy(std::span<const float>()), 0.0);
+}
