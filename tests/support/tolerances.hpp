@@ -152,6 +152,12 @@ inline double variance_estimate(std::size_t d, std::size_t samples) {
   return 6.0 * dd * std::sqrt((2.0 + 6.0 / dd) / static_cast<double>(samples));
 }
 
+/// The same estimator for scaled scores q.k / sqrt(d): every sample is divided by d, so
+/// the mean (1) and its standard deviation both scale by 1/d.
+inline double scaled_variance_estimate(std::size_t d, std::size_t samples) {
+  return d == 0 ? 0.0 : variance_estimate(d, samples) / static_cast<double>(d);
+}
+
 /// A number quoted on the cards to `decimals` decimal places is within half a unit of
 /// its last place.
 constexpr double card(int decimals) {
