@@ -28,9 +28,9 @@ done
 
 apt_student=(g++ make cmake ninja-build python3 git catch2 libxsimd-dev)
 apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev doxygen graphviz libjs-mathjax
-          doxygen-awesome-css chromium)
+          doxygen-awesome-css chromium python3-matplotlib)
 brew_student=(cmake ninja python catch2 xsimd)
-brew_full=(google-benchmark openblas eigen doxygen graphviz)
+brew_full=(google-benchmark openblas eigen doxygen graphviz python-matplotlib)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 

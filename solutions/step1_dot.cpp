@@ -7,6 +7,7 @@
 
 namespace attn {
 
+//! [dot]
 float dot(std::span<const float> q, std::span<const float> k) {
   if (q.size() != k.size()) {
     attn::invalid_input("attn::dot", "q has " + std::to_string(q.size()) +
@@ -21,5 +22,6 @@ float dot(std::span<const float> q, std::span<const float> k) {
   }
   return static_cast<float>(sum);
 }
+//! [dot]
 
 }  // namespace attn

@@ -15,6 +15,7 @@ std::string shape(std::size_t rows, std::size_t cols) {
 
 }  // namespace
 
+//! [scaled_score]
 float scaled_score(std::span<const float> q, std::span<const float> k) {
   if (q.size() != k.size()) {
     attn::invalid_input("attn::scaled_score", "q has " + std::to_string(q.size()) +
@@ -30,7 +31,9 @@ float scaled_score(std::span<const float> q, std::span<const float> k) {
   // sqrt(d), not d: Var[q.k] = d, so this brings the score's spread back to about 1.
   return attn::dot(q, k) / std::sqrt(static_cast<float>(q.size()));
 }
+//! [scaled_score]
 
+//! [scores]
 void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
   if (Q.cols != K.cols) {
     attn::invalid_input("attn::scores", "Q is " + shape(Q.rows, Q.cols) + " but K is " +
@@ -55,5 +58,6 @@ void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
     }
   }
 }
+//! [scores]
 
 }  // namespace attn

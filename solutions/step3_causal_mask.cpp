@@ -6,13 +6,16 @@
 
 namespace attn {
 
+//! [causal_mask]
 matrix causal_mask(std::size_t n) {
   matrix mask(n, n, 0.0f);
   // The mask is what apply_causal_mask does to a matrix of zeros.
   attn::apply_causal_mask(mask.view());
   return mask;
 }
+//! [causal_mask]
 
+//! [apply_causal_mask]
 void apply_causal_mask(matrix_view S) {
   constexpr float minus_inf = -std::numeric_limits<float>::infinity();
   // Row i is query i: it may see keys 0..i (the diagonal included), never j > i. The
@@ -23,5 +26,6 @@ void apply_causal_mask(matrix_view S) {
     }
   }
 }
+//! [apply_causal_mask]
 
 }  // namespace attn

@@ -7,6 +7,7 @@
 
 namespace attn {
 
+//! [softmax]
 void softmax(std::span<float> row) {
   // Naive on purpose: exp(s_j) overflows for s_j > ~88.7; step 5's stable_softmax fixes
   // that. A NaN anywhere makes the sum NaN, and so every weight: NaN in, NaN out.
@@ -19,12 +20,15 @@ void softmax(std::span<float> row) {
     e = static_cast<float>(e / sum);
   }
 }
+//! [softmax]
 
+//! [softmax_rows]
 void softmax_rows(matrix_view S) {
   // One row per query: each query's weights over the keys sum to 1.
   for (std::size_t i = 0; i < S.rows; ++i) {
     attn::softmax(S.row(i));
   }
 }
+//! [softmax_rows]
 
 }  // namespace attn

@@ -36,6 +36,7 @@ std::string shape(std::size_t rows, std::size_t cols) {
 
 }  // namespace
 
+//! [log_sum_exp]
 float log_sum_exp(std::span<const float> row) {
   if (has_nan(row)) return quiet_nan;
   const float m = max_of(row);
@@ -50,7 +51,9 @@ float log_sum_exp(std::span<const float> row) {
   }
   return static_cast<float>(static_cast<double>(m) + std::log(sum));
 }
+//! [log_sum_exp]
 
+//! [stable_softmax]
 void stable_softmax(std::span<float> row) {
   if (row.empty()) return;
   if (has_nan(row)) {
@@ -81,7 +84,9 @@ void stable_softmax(std::span<float> row) {
     e = static_cast<float>(e / sum);
   }
 }
+//! [stable_softmax]
 
+//! [attention_weights]
 void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
   // The same checks as attn::scores, repeated so the message names this function.
   if (Q.cols != K.cols) {
@@ -106,5 +111,6 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
     attn::stable_softmax(A.row(i));
   }
 }
+//! [attention_weights]
 
 }  // namespace attn

@@ -12,6 +12,7 @@
 
 namespace attn {
 
+//! [dot_variance]
 double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed) {
   if (samples == 0) {
     attn::invalid_input("attn::dot_variance",
@@ -32,7 +33,9 @@ double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed) {
   }
   return sum_of_squares / static_cast<double>(samples);
 }
+//! [dot_variance]
 
+//! [entropy]
 float entropy(std::span<const float> a) {
   double h = 0.0;
   for (float x : a) {
@@ -44,7 +47,9 @@ float entropy(std::span<const float> a) {
   }
   return static_cast<float>(h);
 }
+//! [entropy]
 
+//! [softmax_jacobian]
 void softmax_jacobian(std::span<const float> a, matrix_view J) {
   const std::size_t n = a.size();
   if (J.rows != n || J.cols != n) {
@@ -62,5 +67,6 @@ void softmax_jacobian(std::span<const float> a, matrix_view J) {
     }
   }
 }
+//! [softmax_jacobian]
 
 }  // namespace attn

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Opens the built docs in headless Chromium and checks what a reader would see.
+
+    check_browser.py --html <docs/html> --pages index,step1_dot,... \
+                     [--screenshot-page step5_shift_invariance --screenshot <out.png>]
+
+For every page: MathJax ran and rendered every formula (MathJax output present, no raw TeX
+left, no MathJax error), every image loaded, and every internal link points to an existing
+file and anchor. One page is also saved as a screenshot (the CI artifact).
+
+Exit codes: 0 pass, 1 a check failed, 77 Chromium is not installed (ctest SKIP_RETURN_CODE).
+Only the Python standard library is needed.
+"""
+import argparse
+import html.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+SKIP = 77
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+# As root (CI containers) Chromium needs --no-sandbox, and a small /dev/shm needs
+# --disable-dev-shm-usage; the rest keeps it quiet and offline.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-extensions", "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+                  "--allow-file-access-from-files"]
+BUDGET_MS = "15000"  # virtual time for MathJax to typeset; idle pages finish early
+
+# Injected into a copy of each page: records, in attributes of <html> that --dump-dom shows,
+# whether MathJax finished, how many formulas it rendered, and which images failed to load.
+PROBE = """
+<base href="{base}">
+<script type="text/x-mathjax-config">
+MathJax.Hub.Register.StartupHook("End", function () {{
+  document.documentElement.setAttribute("data-attn-mathjax", "done");
+}});
+MathJax.Hub.Register.MessageHook("Math Processing Error", function (m) {{
+  document.documentElement.setAttribute("data-attn-mathjax-error", String(m[2] || m[1]));
+}});
+MathJax.Hub.Register.MessageHook("file load error", function (m) {{
+  document.documentElement.setAttribute("data-attn-mathjax-error", "could not load " + m[1]);
+}});
+</script>
+<script>
+window.addEventListener("load", function () {{
+  var broken = [];
+  for (var i = 0; i < document.images.length; i++) {{
+    var img = document.images[i];
+    if (!(img.complete && img.naturalWidth > 0)) broken.push(img.getAttribute("src"));
+  }}
+  document.documentElement.setAttribute("data-attn-images", String(document.images.length));
+  document.documentElement.setAttribute("data-attn-broken-images", broken.join(" "));
+}});
+</script>
+"""
+
+
+def find_chromium():
+    override = os.environ.get("ATTN_CHROMIUM")
+    if override:
+        return override if shutil.which(override) else None
+    for name in CHROMIUM_NAMES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def run_chromium(chromium, profile, args, timeout=120):
+    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {done.returncode}:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+class Links(html.parser.HTMLParser):
+    """Collects hrefs, image sources and anchor names of one HTML document."""
+
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.anchors = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.anchors.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.anchors.add(a["name"])
+        if tag in ("a", "area") and a.get("href"):
+            self.hrefs.append(a["href"])
+
+
+def parse(text):
+    p = Links()
+    p.feed(text)
+    return p
+
+
+def check_links(page, dom, html_dir, anchor_cache):
+    """Every relative link of the rendered page resolves to a file and, if any, an anchor."""
+    problems = []
+    for href in parse(dom).hrefs:
+        url = urllib.parse.urlsplit(href)
+        if url.scheme in ("http", "https", "mailto", "javascript") or url.netloc:
+            continue  # external: not needed offline, and not ours to check
+        if url.scheme == "file":
+            target = Path(urllib.parse.unquote(url.path))
+        elif url.path:
+            target = (html_dir / urllib.parse.unquote(url.path)).resolve()
+        else:
+            target = (html_dir / f"{page}.html").resolve()
+        if not target.is_file():
+            problems.append(f"link '{href}' points to {target}, which does not exist")
+            continue
+        if url.fragment and target.suffix == ".html":
+            if target not in anchor_cache:
+                anchor_cache[target] = parse(target.read_text(encoding="utf-8", errors="replace")).anchors
+            if url.fragment not in anchor_cache[target]:
+                problems.append(f"link '{href}': {target.name} has no anchor '{url.fragment}'")
+    return problems
+
+
+def check_page(chromium, html_dir, page, workdir, anchor_cache):
+    source = html_dir / f"{page}.html"
+    if not source.is_file():
+        return [f"{source} does not exist"], ""
+    text = source.read_text(encoding="utf-8")
+    base = html_dir.resolve().as_uri() + "/"
+    probe = PROBE.format(base=base)
+    # The probe goes into a copy outside the docs, right after <head>; <base> makes every
+    # relative URL (MathJax, images, links) resolve against the real docs directory.
+    copy = workdir / f"{page}.html"
+    copy.write_text(re.sub(r"<head>", "<head>" + probe, text, count=1), encoding="utf-8")
+    dom = run_chromium(chromium, workdir / "profile", [f"--virtual-time-budget={BUDGET_MS}", "--dump-dom",
+                                                       copy.as_uri()])
+    problems = []
+    root = re.search(r"<html[^>]*>", dom)
+    attrs = dict(re.findall(r'(data-attn-[\w-]+)="([^"]*)"', root.group(0) if root else ""))
+
+    # Formulas: Doxygen writes \( \) and \[ \] for MathJax; after typesetting each is a
+    # MathJax element and its TeX sits only inside <script type="math/tex">.
+    has_math = "\\f$" in text or "\\(" in text or "\\[" in text or 'class="formulaDsp"' in text
+    if has_math:
+        if attrs.get("data-attn-mathjax") != "done":
+            problems.append("MathJax did not finish typesetting (is mathjax/ next to the HTML?)")
+        rendered = len(re.findall(r'class="MathJax(?:_Display)?"', dom))
+        if rendered == 0:
+            problems.append("no MathJax output in the page: the formulas were not rendered")
+        if attrs.get("data-attn-mathjax-error"):
+            problems.append(f"MathJax error: {attrs['data-attn-mathjax-error']}")
+    visible = re.sub(r"<script\b.*?</script>", "", dom, flags=re.S)
+    if has_math and "Math Processing Error" in visible:
+        problems.append("MathJax shows 'Math Processing Error'")
+    visible = re.sub(r"<(pre|code)\b.*?</\1>", "", visible, flags=re.S)  # code may say \f$ on purpose
+    for raw in ("\\f$", "\\f[", "\\f]", "\\(", "\\)", "\\[", "\\]", "\\begin{"):
+        if raw in visible:
+            at = visible.index(raw)
+            snippet = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", visible[max(0, at - 80):at + 80]))
+            problems.append(f"raw TeX '{raw}' left in the page: ...{snippet}...")
+            break
+
+    # Images: the probe reports any <img> that did not load.
+    if "data-attn-images" not in attrs:
+        problems.append("the page's load event never fired (images not checked)")
+    elif attrs.get("data-attn-broken-images"):
+        problems.append(f"images that did not load: {attrs['data-attn-broken-images']}")
+
+    problems += check_links(page, dom, html_dir, anchor_cache)
+    formulas = len(re.findall(r'class="MathJax(?:_Display)?"', dom))
+    return problems, f"{formulas} formulas, {attrs.get('data-attn-images', '?')} images"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--html", required=True, type=Path, help="the docs' html directory")
+    ap.add_argument("--pages", required=True, help="comma-separated page names, e.g. index,step1_dot")
+    ap.add_argument("--screenshot-page", help="page to save as a screenshot")
+    ap.add_argument("--screenshot", type=Path, help="where to save the screenshot (PNG)")
+    args = ap.parse_args()
+
+    chromium = find_chromium()
+    if not chromium:
+        print("docs.browser: SKIPPED: no Chromium found (looked for " + ", ".join(CHROMIUM_NAMES) +
+              "; set ATTN_CHROMIUM to another binary). Install it with 'sudo apt-get install chromium' "
+              "or scripts/install-deps.sh full; CI installs it.")
+        return SKIP
+    html_dir = args.html.resolve()
+    if not (html_dir / "index.html").is_file():
+        print(f"docs.browser: {html_dir}/index.html is missing; build the 'docs' target first")
+        return 1
+
+    failures = 0
+    anchor_cache = {}
+    with tempfile.TemporaryDirectory(prefix="attn-docs-browser-") as tmp:
+        workdir = Path(tmp)
+        for page in [p for p in args.pages.split(",") if p]:
+            try:
+                result = check_page(chromium, html_dir, page, workdir, anchor_cache)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                result = ([f"Chromium failed: {e}"], "")
+            problems, counts = result
+            if problems:
+                failures += 1
+                print(f"FAIL {page}.html")
+                for p in problems:
+                    print(f"     {p}")
+            else:
+                print(f"ok   {page}.html ({counts})")
+
+        if args.screenshot_page and args.screenshot:
+            args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page = html_dir / f"{args.screenshot_page}.html"
+            try:
+                run_chromium(chromium, workdir / "profile", [f"--virtual-time-budget={BUDGET_MS}",
+                                                             "--window-size=1280,2400",
+                                                             f"--screenshot={args.screenshot.resolve()}",
+                                                             page.as_uri()])
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"FAIL screenshot of {page.name}: {e}")
+                failures += 1
+            if args.screenshot.is_file() and args.screenshot.stat().st_size > 0:
+                print(f"screenshot: {args.screenshot}")
+            else:
+                print(f"FAIL screenshot of {page.name}: {args.screenshot} was not written")
+                failures += 1
+
+    if failures:
+        print(f"docs.browser: {failures} problem page(s); expected every formula rendered, every image "
+              "loaded and every internal link resolved")
+        return 1
+    print("docs.browser: every page renders its formulas, loads its images and resolves its links")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
