@@ -14,6 +14,11 @@ first). Commands:
   check             the course checks itself (stubs, solutions, hints, docs pages, tests)
   test              the course's full test suite (answer key, stubs, reference, mutants, docs)
 
+For instructors (see the README's instructor guide; ./attn grade --help):
+
+  grade DIR         grade one student's exercises folder: results.json, junit.xml, report.txt
+  grade-class DIR   grade every submission under DIR into gradebook.csv
+
 Your progress uses build/student; the full suite uses build/dev.
 """
 
@@ -30,6 +35,7 @@ from typing import NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course  # noqa: E402
+import grade  # noqa: E402
 
 STUDENT = "student"
 
@@ -374,6 +380,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--preset", default="dev", help="CMake preset to build and test (default: dev)")
     p.add_argument("ctest_args", nargs=argparse.REMAINDER, help="passed to ctest, e.g. -L step2")
     p.set_defaults(func=cmd_test)
+    grade.register(sub)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["progress"])

@@ -27,6 +27,7 @@ class Step:
     points: float
     timeout: float
     core: bool
+    hidden_points: float = 0.0  # what the step's hidden tests are worth, when graded with them
 
     @property
     def exercise(self) -> str:
@@ -44,7 +45,8 @@ class Step:
 def load_steps() -> list[Step]:
     data = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
     return [Step(s["number"], s["slug"], s["title"], s["file"], s["functions"],
-                 float(s["points"]), float(s["timeout"]), bool(s.get("core", True)))
+                 float(s["points"]), float(s["timeout"]), bool(s.get("core", True)),
+                 float(s.get("hidden_points", 0)))
             for s in data["steps"]]
 
 
@@ -90,7 +92,12 @@ def configure(preset: str, extra: list[str] | None = None) -> BuildResult:
 
 
 def build(preset: str, targets: list[str], jobs: int | None = None) -> BuildResult:
-    cmd = ["cmake", "--build", str(ROOT / "build" / preset), "--target", *targets]
+    return build_in(ROOT / "build" / preset, targets, jobs)
+
+
+def build_in(build_dir: Path, targets: list[str], jobs: int | None = None) -> BuildResult:
+    """Builds `targets` in any configured build directory (the grader's are not presets)."""
+    cmd = ["cmake", "--build", str(build_dir), "--target", *targets]
     if jobs:
         cmd += ["-j", str(jobs)]
     proc = run(cmd)
@@ -121,6 +128,7 @@ class StepResult:
     total: int = 0
     detail: str = ""          # compiler message, crash description, ...
     failures: list[str] = field(default_factory=list)
+    output: str = ""          # what the test program printed (its seed line, sanitizer reports)
 
     @property
     def points(self) -> float:
@@ -146,11 +154,13 @@ def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None) -
             return StepResult(step, "timed out", detail=f"no result after {step.timeout:g} s (an endless loop?)")
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
-            return StepResult(step, "crashed", detail=f"the tests died with {name}\n{proc.stdout[-2000:]}")
+            return StepResult(step, "crashed", detail=f"the tests died with {name}\n{proc.stdout[-2000:]}",
+                              output=proc.stdout)
         try:
             root = ET.parse(report).getroot()
         except (ET.ParseError, FileNotFoundError):
-            return StepResult(step, "crashed", detail=f"no test report (exit code {proc.returncode})\n{proc.stdout[-2000:]}")
+            return StepResult(step, "crashed", detail=f"no test report (exit code {proc.returncode})\n{proc.stdout[-2000:]}",
+                              output=proc.stdout)
     cases = root.iter("testcase")
     passed = total = 0
     failures: list[str] = []
@@ -169,7 +179,7 @@ def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None) -
         status = "not started"
     else:
         status = "failing"
-    return StepResult(step, status, passed, total, failures=failures)
+    return StepResult(step, status, passed, total, failures=failures, output=proc.stdout)
 
 
 def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> StepResult:

@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""The instructor's grader: grades a student's exercises/ folder, or a whole class of them,
+against the course manifest (course/steps.json: points, timeout and title of each step).
+
+  ./attn grade <exercises-dir> [--hidden DIR] [--out DIR] [--sanitize] [--seed N]
+  ./attn grade-class <submissions-root> [--jobs N] [--hidden DIR] [--out DIR] [--sanitize]
+
+Each step's tests (and its hidden tests) are one graded unit: its own process, its own
+timeout. Reports: a console table, report.txt, junit.xml and Gradescope's results.json per
+submission, and gradebook.csv for a class. Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import csv
+import dataclasses
+import fcntl
+import functools
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import course  # noqa: E402
+
+OUTPUT_LIMIT = 8000     # characters of one unit's output in results.json and junit.xml
+FAILURE_LIMIT = 1500    # characters of one failure message
+FAILURES_SHOWN = 10     # failure messages shown per unit
+ZERO_STATUSES = ("does not compile", "timed out", "crashed", "memory error", "no tests", "not graded")
+COMMAND_LINE = re.compile(r"^(: && )?\S*(c\+\+|g\+\+|clang\+\+|cc|ld)(-[\d.]+)?\s.*\s-o\s")  # a build command
+SANITIZER_START = re.compile(r"^(==\d+==ERROR: \w+Sanitizer.*|.*: runtime error: .*)$", re.M)
+# ASan reports a memory error and exits 1 (no core dump); UBSan stops at the first error.
+SANITIZER_ENV = {"ASAN_OPTIONS": "abort_on_error=0:detect_leaks=1:print_legend=0",
+                 "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+def cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit - 60].rstrip() + f"\n... ({len(text) - limit + 60} more characters cut)"
+
+
+def sanitizer_report(output: str) -> str:
+    """The first sanitizer report in a test program's output, up to its SUMMARY line."""
+    m = SANITIZER_START.search(output)
+    if not m:
+        return ""
+    text = output[m.start():]
+    summary = re.search(r"^SUMMARY: .*$", text, re.M)
+    return cut(text[:summary.end()] if summary else text, 4000)
+
+
+# ---------------------------------------------------------------------------- units
+
+
+@dataclasses.dataclass
+class Unit:
+    """One graded unit: a step's shipped tests, or its hidden tests (worth hidden_points)."""
+    step: course.Step
+    hidden: bool = False
+    result: course.StepResult | None = None
+    exe: Path | None = None        # private link to the test program, once it builds
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{'hidden' if self.hidden else 'step'}{self.step.number}"
+
+    @property
+    def number(self) -> str:
+        return f"{self.step.number}.1" if self.hidden else str(self.step.number)
+
+    @property
+    def name(self) -> str:
+        return f"Step {self.step.number}: {self.step.title}" + (" (hidden tests)" if self.hidden else "")
+
+    @property
+    def target(self) -> str:
+        kind = "hidden" if self.hidden else "test"
+        return f"attn_{kind}_exercises_step{self.step.number}"
+
+    @property
+    def score(self) -> float:
+        return self.result.points if self.result else 0.0
+
+    def describe(self, seed: int) -> str:
+        """What the student (or, for hidden units, the instructor) reads about this unit."""
+        r = self.result
+        assert r is not None
+        if r.status == "passed":
+            head = f"passed: all {r.total} test cases pass"
+        elif r.status in ("failing", "not started"):
+            head = f"{r.status}: {r.passed} of {r.total} test cases pass"
+        else:
+            head = r.status
+        parts = [f"{head} ({self.score:g}/{self.step.points:g} points)"]
+        if r.detail:
+            parts.append(r.detail.strip())
+        for f in r.failures[:FAILURES_SHOWN]:
+            parts.append("FAILED " + cut(f.strip(), FAILURE_LIMIT))
+        if len(r.failures) > FAILURES_SHOWN:
+            parts.append(f"... and {len(r.failures) - FAILURES_SHOWN} more failing test cases")
+        if r.status not in ("passed", "does not compile", "no tests", "not graded"):
+            rerun = "" if self.hidden else f": rerun with ./attn step {self.step.number} --rng-seed {seed}"
+            parts.append(f"Random seed {seed}{rerun}")
+        return cut("\n\n".join(parts), OUTPUT_LIMIT)
+
+
+@dataclasses.dataclass
+class Submission:
+    name: str
+    exercises: Path
+    out: Path
+    units: list[Unit]
+    notes: list[str] = dataclasses.field(default_factory=list)
+    error: str = ""
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    finished: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(u.score for u in self.units), 1)
+
+    @property
+    def max_score(self) -> float:
+        return sum(u.step.points for u in self.units)
+
+
+def hidden_files(hidden_dir: Path | None) -> dict[int, list[Path]]:
+    if hidden_dir is None:
+        return {}
+    found: dict[int, list[Path]] = {}
+    for f in sorted(hidden_dir.glob("hidden_step*_*.cpp")):
+        m = re.match(r"hidden_step(\d+)_", f.name)
+        if m:
+            found.setdefault(int(m.group(1)), []).append(f)
+    return found
+
+
+def check_hidden(hidden_dir: Path, steps: list[course.Step]) -> None:
+    """Stops on a hidden-tests folder that would make the maximum score ambiguous."""
+    if not hidden_dir.is_dir():
+        raise SystemExit(f"grade: --hidden {hidden_dir}: no such folder")
+    found = hidden_files(hidden_dir)
+    if not found:
+        raise SystemExit(f"grade: --hidden {hidden_dir}: no hidden_step<n>_*.cpp files in it")
+    numbers = {s.number: s for s in steps}
+    for n in found:
+        if n not in numbers:
+            raise SystemExit(f"grade: {found[n][0].name}: the course has no step {n}")
+        if numbers[n].hidden_points <= 0:
+            raise SystemExit(f"grade: {found[n][0].name}: step {n} has no hidden_points in "
+                             f"course/steps.json, so its hidden tests would be worth nothing")
+
+
+def make_units(steps: list[course.Step], hidden_dir: Path | None) -> list[Unit]:
+    """The graded units: every step always (the maximum never depends on what compiled),
+    then the hidden tests of each step that has some."""
+    hidden = hidden_files(hidden_dir)
+    units = [Unit(s) for s in steps]
+    units += [Unit(dataclasses.replace(s, points=s.hidden_points), hidden=True)
+              for s in steps if s.number in hidden]
+    return units
+
+
+# ---------------------------------------------------------------------------- the build
+
+
+class GradingBuild:
+    """One configured build of the exercises flavour whose ATTN_EXERCISES_DIR is a staging
+    folder, <build>/submission. Each submission's step files are copied there in turn (only
+    the step files: the rest of the tree is the instructor's), so grading a class needs no
+    reconfiguring and recompiles only the students' files. A step file that does not compile
+    is replaced by its untouched stub: it costs that step, and only those tests of later
+    steps that call it."""
+
+    def __init__(self, build_dir: Path, hidden_dir: Path | None, sanitize: bool, jobs: int):
+        self.dir = build_dir
+        self.staging = build_dir / "submission"
+        self.hidden_dir = hidden_dir
+        self.sanitize = sanitize
+        self.jobs = jobs
+        self.steps = course.load_steps()
+
+    def settings(self) -> list[str]:
+        flags = [f"-DATTN_EXERCISES_DIR={self.staging}",
+                 "-DATTN_FLAVOURS=exercises",
+                 "-DATTN_BUILD_TESTS=ON",
+                 "-DATTN_BUILD_REFERENCE_TESTS=OFF",
+                 "-DATTN_BUILD_TOOLS=OFF",
+                 "-DATTN_BUILD_BENCHMARKS=OFF",
+                 "-DATTN_BUILD_DOCS=OFF",
+                 "-DATTN_WARNINGS_AS_ERRORS=OFF",
+                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                 f"-DATTN_SANITIZE={'address,undefined' if self.sanitize else ''}",
+                 f"-DATTN_HIDDEN_TESTS_DIR={self.hidden_dir or ''}"]
+        if shutil.which("ccache"):
+            flags.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+        return flags
+
+    @contextlib.contextmanager
+    def locked(self):
+        """One grader at a time per build directory."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".grade.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def configure(self) -> None:
+        stamp = self.dir / ".grade-settings"
+        settings = self.settings()
+        if (self.dir / "CMakeCache.txt").exists() and stamp.exists() \
+                and stamp.read_text() == "\n".join(settings):
+            return
+        for step in self.steps:  # the build needs every step file before the first student
+            write_if_changed(self.staging / step.file, self.stub(step.number))
+        cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]
+        if not (self.dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
+            cmd += ["-G", "Ninja"]
+        proc = course.run(cmd)
+        if proc.returncode != 0:
+            raise RuntimeError(f"configuring the grading build failed:\n{proc.stdout[-4000:]}")
+        stamp.write_text("\n".join(settings))
+
+    def build_all(self) -> None:
+        """Builds everything that compiles (keep going past errors)."""
+        ninja = "Ninja" in (self.dir / "CMakeCache.txt").read_text()
+        keep_going = ["--", "-k", "0"] if ninja else ["--", "-k"]
+        course.run(["cmake", "--build", str(self.dir), "-j", str(self.jobs), *keep_going])
+
+    @functools.cache
+    def stub(self, step_number: int) -> bytes:
+        """The step's stub as shipped (from git when the instructor's exercises/ was edited)."""
+        step = course.find_step(self.steps, str(step_number))
+        shipped = course.shipped_stub(step)
+        return shipped.encode() if shipped else (course.ROOT / step.exercise).read_bytes()
+
+    def compiler_message(self, output: str, sub: Submission) -> str:
+        """The compiler's first error, without the command line, naming the student's file."""
+        output = "\n".join(l for l in output.splitlines() if not COMMAND_LINE.match(l))
+        return course.compiler_errors(output, limit=40).replace(str(self.staging), str(sub.exercises))
+
+    def compile(self, sub: Submission, bin_dir: Path) -> None:
+        """Builds the submission's units; sets each unit's result (when it cannot run) or its
+        private test program (bin_dir), which later builds cannot overwrite."""
+        for step in self.steps:
+            mine = sub.exercises / step.file
+            if mine.is_file():
+                data = mine.read_bytes()
+            else:
+                data = self.stub(step.number)
+                sub.notes.append(f"{step.file} is missing from the submission: graded the stub")
+            write_if_changed(self.staging / step.file, data)
+        self.build_all()
+        broken: dict[int, str] = {}
+        for step in self.steps:
+            own = course.build_in(self.dir, [f"attn_exercises_step{step.number}"])
+            if not own.ok:
+                broken[step.number] = self.compiler_message(own.output, sub)
+                write_if_changed(self.staging / step.file, self.stub(step.number))
+        if broken:
+            self.build_all()
+            names = ", ".join(str(n) for n in broken)
+            sub.notes.append(f"step(s) {names} do not compile: later steps were tested with their "
+                             f"stubs, so only the tests that call them fail")
+        for unit in sub.units:
+            n = unit.step.number
+            if n in broken:
+                unit.result = course.StepResult(unit.step, "does not compile", detail=broken[n])
+                continue
+            source = course.ROOT / "tests" / f"test_step{n}_{unit.step.slug}.cpp"
+            if not unit.hidden and not source.exists():
+                unit.result = course.StepResult(unit.step, "no tests",
+                                                detail=f"the course has no tests for step {n} yet ({source.name})")
+                continue
+            built = course.build_in(self.dir, [unit.target])
+            if not built.ok:
+                unit.result = course.StepResult(unit.step, "does not compile",
+                                                detail=self.compiler_message(built.output, sub))
+                continue
+            unit.exe = bin_dir / unit.target
+            link_or_copy(self.dir / "tests" / unit.target, unit.exe)
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    """Writes only new content: an unchanged file keeps its object, a changed one gets a
+    fresh timestamp (newer than any object built from an earlier student's file)."""
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    # The linker writes a new file for the next student, so a hard link stays this one's.
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path) -> None:
+    """Runs one unit's test program; staging/exercises: the paths to show the student."""
+    started = time.monotonic()
+    assert unit.exe is not None
+    r = course.run_step_tests(unit.exe, unit.step, ["--rng-seed", str(seed)])
+    report = sanitizer_report(r.output)
+    if report:
+        r = course.StepResult(unit.step, "memory error", output=r.output,
+                              detail="the sanitizer stopped the tests:\n" + report)
+    else:
+        # Tests that call an earlier step which did not compile ran with its stub.
+        others = sorted({int(k) for f in r.failures for k in re.findall(r"not implemented: step (\d+) ", f)}
+                        - {unit.step.number})
+        if others:
+            names = ", ".join(str(k) for k in others)
+            r.detail = (f"some tests call step {names}, which does not compile (or is not written) "
+                        f"in this submission: they fail with its stub\n{r.detail}").strip()
+    r.detail = r.detail.replace(str(unit.exe), unit.target).replace(str(staging), str(exercises))
+    unit.result = r
+    unit.seconds = time.monotonic() - started
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+def table(sub: Submission, seed: int) -> str:
+    width = max(len(u.name) for u in sub.units)
+    lines = [f"Grading {sub.name} ({sub.exercises}), random seed {seed}", ""]
+    lines.append(f"  {'unit':<{width}}  {'status':<34} points")
+    for u in sub.units:
+        r = u.result
+        status = r.status if r else "not graded"
+        if r and r.status == "failing":
+            status = f"failing ({r.passed} of {r.total} pass)"
+        lines.append(f"  {u.name:<{width}}  {status:<34} {u.score:g}/{u.step.points:g}")
+    lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g}")
+    for note in ([sub.error] if sub.error else []) + sub.notes:
+        lines.append(f"  note: {note}")
+    details = [u for u in sub.units if u.result and u.result.status in ZERO_STATUSES and u.result.detail]
+    for u in details:
+        lines += ["", f"{u.name}: {u.result.status}"]
+        lines += [f"    {l}" for l in u.result.detail.splitlines()[:20]]
+    return "\n".join(lines)
+
+
+def results_json(sub: Submission, seed: int) -> dict:
+    summary = [f"Random seed {seed}. Score {sub.score:g}/{sub.max_score:g}."]
+    summary += ([sub.error] if sub.error else []) + sub.notes
+    return {
+        "score": sub.score,
+        "execution_time": round(sub.finished - sub.started),
+        "output": "\n".join(summary),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [{"name": u.name,
+                   "number": u.number,
+                   "score": u.score,
+                   "max_score": u.step.points,
+                   "status": "passed" if u.result and u.result.status == "passed" else "failed",
+                   "output": u.describe(seed),
+                   "visibility": "after_due_date" if u.hidden else "visible"}
+                  for u in sub.units],
+    }
+
+
+def junit_xml(sub: Submission, seed: int) -> ET.ElementTree:
+    failures = sum(1 for u in sub.units if u.result is None or u.result.status != "passed")
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(suites, "testsuite", name=f"attn grade {sub.name}", tests=str(len(sub.units)),
+                          failures=str(failures), errors="0",
+                          time=f"{sub.finished - sub.started:.1f}")
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("seed", seed), ("score", sub.score), ("max_score", sub.max_score)):
+        ET.SubElement(props, "property", name=name, value=f"{value:g}" if isinstance(value, float) else str(value))
+    for u in sub.units:
+        case = ET.SubElement(suite, "testcase", classname=f"attn.{u.key}", name=u.name, time=f"{u.seconds:.2f}")
+        if u.hidden:
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="visibility", value="after_due_date")
+        text = u.describe(seed)
+        if u.result is None or u.result.status != "passed":
+            status = u.result.status if u.result else "not graded"
+            fail = ET.SubElement(case, "failure", type=status,
+                                 message=f"{status}: {u.score:g}/{u.step.points:g} points")
+            fail.text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    ET.indent(suites)
+    return ET.ElementTree(suites)
+
+
+def write_reports(sub: Submission, seed: int) -> None:
+    sub.out.mkdir(parents=True, exist_ok=True)
+    (sub.out / "results.json").write_text(json.dumps(results_json(sub, seed), indent=2) + "\n")
+    junit_xml(sub, seed).write(sub.out / "junit.xml", encoding="utf-8", xml_declaration=True)
+    (sub.out / "report.txt").write_text(table(sub, seed) + "\n")
+
+
+def write_gradebook(path: Path, subs: list[Submission]) -> None:
+    keys = [u.key for u in subs[0].units] if subs else []
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student", *keys, "total", "note"])
+        w.writerow(["(maximum)", *(f"{u.step.points:g}" for u in subs[0].units),
+                    f"{subs[0].max_score:g}", ""] if subs else [])
+        for sub in subs:
+            scores = {u.key: f"{u.score:g}" for u in sub.units}
+            w.writerow([sub.name, *(scores.get(k, "0") for k in keys), f"{sub.score:g}", sub.error])
+
+
+# ---------------------------------------------------------------------------- grading
+
+
+def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: int,
+          jobs: int, echo=print) -> list[Submission]:
+    """Grades (name, exercises folder, report folder) in turn: builds one submission while
+    the test programs of earlier ones run, at most `jobs` at a time. One submission's failure
+    never stops the rest; every unit of every submission is reported."""
+    if build.sanitize:
+        os.environ.update(SANITIZER_ENV)
+    subs: list[Submission] = []
+    pending: list[tuple[Submission, list[concurrent.futures.Future], Path]] = []
+    with build.locked(), tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        build.configure()
+        for i, (name, exercises, out) in enumerate(submissions):
+            sub = Submission(name, exercises.resolve(), out, make_units(build.steps, build.hidden_dir))
+            subs.append(sub)
+            bin_dir = Path(tmp) / str(i)
+            try:
+                if not exercises.is_dir():
+                    raise RuntimeError(f"{exercises} is not a folder")
+                build.compile(sub, bin_dir)
+                futures = [pool.submit(run_unit, u, seed, build.staging, sub.exercises) for u in sub.units if u.exe]
+            except Exception as e:  # a submission the grader cannot handle costs only itself
+                sub.error = f"grading failed: {e}"
+                futures = []
+            pending.append((sub, futures, bin_dir))
+            echo(f"grade: built {name}; its tests are running")
+        for sub, futures, bin_dir in pending:
+            for fut in futures:
+                if fut.exception() is not None and not sub.error:
+                    sub.error = f"grading failed: {fut.exception()}"
+            for u in sub.units:
+                if u.result is None:
+                    u.result = course.StepResult(u.step, "not graded", detail=sub.error)
+            sub.finished = time.monotonic()
+            write_reports(sub, seed)
+            shutil.rmtree(bin_dir, ignore_errors=True)
+            echo(f"grade: {sub.name}: {sub.score:g}/{sub.max_score:g} -> {sub.out}")
+    return subs
+
+
+def student_name(folder: Path) -> str:
+    folder = folder.resolve()
+    return folder.parent.name if folder.name == "exercises" else folder.name
+
+
+def exercises_of(folder: Path) -> Path:
+    """A submission is an exercises folder, a folder (a clone) that holds one, or an upload
+    whose step files sit deeper down (a zipped folder)."""
+    if (folder / "exercises").is_dir():
+        return folder / "exercises"
+    steps = course.load_steps()
+    if not any((folder / s.file).is_file() for s in steps):
+        for s in steps:
+            found = sorted(folder.rglob(s.file))
+            if found:
+                return found[0].parent
+    return folder
+
+
+def default_build_dir(sanitize: bool) -> Path:
+    return course.ROOT / "build" / ("grade-sanitize" if sanitize else "grade")
+
+
+def make_build(args: argparse.Namespace) -> GradingBuild:
+    steps = course.load_steps()
+    hidden = Path(args.hidden).resolve() if args.hidden else None
+    if hidden:
+        check_hidden(hidden, steps)
+    build_dir = Path(args.build_dir).resolve() if args.build_dir else default_build_dir(args.sanitize)
+    return GradingBuild(build_dir, hidden, args.sanitize, os.cpu_count() or 2)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    folder = Path(args.exercises)
+    if not folder.is_dir():
+        raise SystemExit(f"grade: {folder}: no such folder")
+    exercises = exercises_of(folder)
+    name = args.name or student_name(exercises)
+    out = Path(args.out) if args.out else Path("grades") / name
+    build = make_build(args)
+    seed = args.seed if args.seed is not None else random.randrange(1, 2**31)
+    started = time.monotonic()
+    try:
+        [sub] = grade([(name, exercises, out)], build, seed, jobs=2, echo=lambda m: None)
+    except RuntimeError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 1
+    print(table(sub, seed))
+    print(f"\nreports: {out}/results.json, junit.xml, report.txt ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def cmd_grade_class(args: argparse.Namespace) -> int:
+    root = Path(args.submissions)
+    if not root.is_dir():
+        raise SystemExit(f"grade-class: {root}: no such folder")
+    folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not folders:
+        raise SystemExit(f"grade-class: {root} has no submission folders")
+    out = Path(args.out) if args.out else Path("grades")
+    build = make_build(args)
+    seed = args.seed if args.seed is not None else random.randrange(1, 2**31)
+    started = time.monotonic()
+    print(f"grade-class: {len(folders)} submissions, random seed {seed}, {args.jobs} running at once")
+    try:
+        subs = grade([(d.name, exercises_of(d), out / d.name) for d in folders], build, seed,
+                     args.jobs, echo=lambda m: print(m, flush=True))
+    except RuntimeError as e:
+        print(f"grade-class: {e}", file=sys.stderr)
+        return 1
+    write_gradebook(out / "gradebook.csv", subs)
+    print(f"\ngradebook: {out / 'gradebook.csv'} ({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hidden", metavar="DIR",
+                   help="a folder of hidden tests, hidden_step<n>_*.cpp (keep it outside the students' "
+                        "tree); worth each step's hidden_points, shown after the deadline only")
+    p.add_argument("--sanitize", action="store_true",
+                   help="build with AddressSanitizer + UndefinedBehaviorSanitizer: a memory error "
+                        "fails its unit and the report shows the sanitizer's message")
+    p.add_argument("--seed", type=int, help="seed for the randomised tests (default: a fresh one, printed)")
+    p.add_argument("--build-dir", metavar="DIR",
+                   help="the grading build (default: build/grade or build/grade-sanitize; reused)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Adds the grade and grade-class commands to a command-line parser (tools/attn.py)."""
+    p = sub.add_parser("grade", help="grade one student's exercises folder (instructors)",
+                       description="Grade one exercises folder (or a clone holding exercises/) "
+                                   "against course/steps.json. Writes results.json (Gradescope), "
+                                   "junit.xml and report.txt.")
+    p.add_argument("exercises", help="the student's exercises/ folder, anywhere on disk")
+    p.add_argument("--out", metavar="DIR", help="where the reports go (default: grades/<student>)")
+    p.add_argument("--name", help="the student's name in the reports (default: the folder's name)")
+    add_common(p)
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("grade-class", help="grade every submission under a folder into a gradebook (instructors)",
+                       description="Grade every folder under SUBMISSIONS (each an exercises folder "
+                                   "or a clone holding exercises/). Writes gradebook.csv (one row per "
+                                   "student, one column per step, and the total) and each student's "
+                                   "reports in <out>/<student>/.")
+    p.add_argument("submissions", help="a folder with one subfolder per student")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="test programs running at once (default: 2); builds use every core")
+    p.add_argument("--out", metavar="DIR", help="where the gradebook and reports go (default: grades)")
+    add_common(p)
+    p.set_defaults(func=cmd_grade_class)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="grade.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    register(parser.add_subparsers(dest="command", metavar="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
