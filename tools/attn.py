@@ -75,7 +75,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     configure_student()
     style = Style(course.colour_enabled(sys.stdout))
     print(style("Attention weights, step by step: your progress", "1"))
-    print(f"(building and testing {course.ROOT.name}/exercises; first run compiles for a minute or two)\n")
+    print("(building and testing exercises/; the first run compiles for a minute or two)\n")
     results = []
     width = max(len(s.title) for s in steps)
     print(f"  {'step':<5} {'title':<{width}}  {'status':<34} points")
@@ -102,7 +102,10 @@ def cmd_progress(args: argparse.Namespace) -> int:
     print(f"  run   ./attn step {s.number}   (just this step, with full failure output)")
     first = course.hints(s)
     if first:
-        print(f"  hint  {first[0].splitlines()[0]}")
+        paragraph = first[0].split("\n\n")[0].splitlines()  # the first hint's first paragraph
+        print(f"  hint  {paragraph[0]}")
+        for line in paragraph[1:]:
+            print(f"        {line}")
         print(f"        (./attn hint {s.number} for the next one)")
     return 0
 
