@@ -9,7 +9,6 @@
 Needs matplotlib (Debian: python3-matplotlib). docs/CMakeLists.txt runs it at docs build.
 """
 import csv
-import json
 import sys
 from collections import defaultdict
 
@@ -102,42 +101,11 @@ def instability(src, out):
 
 
 def bench(src, out):
-    with open(src) as f:
-        report = json.load(f)
-    series = defaultdict(list)  # (kernel, implementation) -> [(size, rate)]
-    for b in report.get("benchmarks", []):
-        if b.get("run_type") == "aggregate":
-            continue
-        parts = b["name"].split("/")
-        if len(parts) < 3:
-            continue
-        kernel, impl, size = parts[0], parts[1], parts[2]
-        rate = b.get("FLOP/s", b.get("elements/s"))
-        if rate is None or not size.isdigit():
-            continue
-        series[(kernel, impl)].append((int(size), rate / 1e9))
-    kernels = sorted({k for k, _ in series})
-    if not kernels:
-        sys.exit(f"plots.py: no benchmark with a FLOP/s or elements/s counter in {src}")
-    units = {"dot": "GFLOP/s", "stable_softmax": "G elements/s"}
-    fig, axes = plt.subplots(1, len(kernels), figsize=(5.5 * len(kernels), 3.8), squeeze=False)
-    for ax, kernel in zip(axes[0], kernels):
-        for (k, impl), points in sorted(series.items()):
-            if k != kernel:
-                continue
-            points.sort()
-            ax.plot([p[0] for p in points], [p[1] for p in points], "o-", label=impl)
-        ax.set_xscale("log", base=2)
-        ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.set_xlabel("length")
-        ax.set_ylabel(units.get(kernel, "G/s"))
-        ax.set_title(kernel)
-        ax.legend()
-    ctx = report.get("context", {})
-    fig.suptitle(f"A quick run at docs build on {ctx.get('num_cpus', '?')} CPUs at "
-                 f"{ctx.get('mhz_per_cpu', '?')} MHz: the xsimd reference against the scalar answer key "
-                 "(cmake --preset bench for careful numbers)", fontsize=9)
-    save(fig, out)
+    """The benchmark chart, drawn by the suite's one JSON -> table/chart script, bench/report.py."""
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import report  # noqa: E402
+    report.chart(src, out)
 
 
 def main(argv):

@@ -1,0 +1,40 @@
+// Before a benchmark times a kernel it checks the kernel's result, with the tests' own
+// tolerances (tests/support/tolerances.hpp) and nothing else: the reference against the
+// double-precision oracle (tests/support/oracle.hpp; one implementation's error), every
+// other variant against the reference (two implementations' error), as the tests do.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <attn/matrix.hpp>
+
+namespace attn::bench {
+
+/// n standard normal floats times `spread`, the same for the same seed.
+std::vector<float> random_vector(std::size_t n, unsigned seed, float spread = 1.0f);
+
+/// The random Q and K (n x d each) of the matrix benchmarks, and sum_c |q_ic k_jc| for every
+/// pair, which the score tolerances need. Kept for the last (n, d) asked for.
+struct matrix_inputs {
+  std::size_t n = 0, d = 0;
+  std::vector<float> q, k;
+  std::vector<double> sum_abs;  ///< n x n, row-major
+  const_matrix_view Q() const { return {q.data(), n, d}; }
+  const_matrix_view K() const { return {k.data(), n, d}; }
+};
+const matrix_inputs& inputs_for(std::size_t n, std::size_t d);
+
+/// The checks return "" when every element is within its tolerance, otherwise a sentence
+/// naming the first element that is not: where, expected, actual, tolerance.
+/// `is_reference` compares with the oracle instead of the reference. For the matrix kernels
+/// the oracle (long double) checks a sample of rows: all of them would take minutes.
+std::string check_dot(float got, std::span<const float> q, std::span<const float> k, bool is_reference);
+std::string check_softmax(std::span<const float> got, std::span<const float> x, bool is_reference);
+std::string check_scores(const_matrix_view got, const matrix_inputs& in, bool is_reference);
+std::string check_attention_weights(const_matrix_view got, const matrix_inputs& in, bool causal,
+                                    bool is_reference);
+
+}  // namespace attn::bench

@@ -1,0 +1,49 @@
+// The FMA peak kernel: independent chains acc = acc * a + b, one register each, long enough
+// for the FMA units' latency to be hidden (two units of latency 4 need 8 chains in flight;
+// 12 leave room and still fit 16 registers with a and b). Compiled with
+// ATTN_BENCH_ARCH_FLAGS (default -march=native), so xsimd's default architecture is the
+// widest one this machine has: the same one the reference dispatches to.
+#include "fma_peak.hpp"
+
+#include <array>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+
+namespace attn::bench {
+namespace {
+
+using arch = xsimd::default_arch;
+using batch = xsimd::batch<float, arch>;
+constexpr std::size_t kChains = 12;
+
+template <std::size_t... C>
+inline void fma_all(std::array<batch, kChains>& acc, const batch& a, const batch& b,
+                    std::index_sequence<C...>) {
+  ((acc[C] = xsimd::fma(acc[C], a, b)), ...);
+}
+
+}  // namespace
+
+peak_kernel_info fma_peak_kernel() {
+  return {arch::name(), static_cast<unsigned>(batch::size), static_cast<unsigned>(kChains)};
+}
+
+double fma_peak_flops_per_round() { return 2.0 * kChains * batch::size; }
+
+float fma_peak_rounds(std::size_t rounds, float a, float b) {
+  // With 0 < a < 1 every chain tends to b / (1 - a): no overflow, no subnormals.
+  std::array<batch, kChains> acc;
+  for (std::size_t c = 0; c < kChains; ++c) acc[c] = batch(1.0f + 0.01f * static_cast<float>(c));
+  const batch va(a), vb(b);
+  for (std::size_t r = 0; r < rounds; ++r) fma_all(acc, va, vb, std::make_index_sequence<kChains>{});
+  batch total = acc[0];
+  for (std::size_t c = 1; c < kChains; ++c) total += acc[c];
+  alignas(arch::alignment()) float lanes[batch::size];
+  total.store_aligned(lanes);
+  float sum = 0.0f;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+
+}  // namespace attn::bench

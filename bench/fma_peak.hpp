@@ -1,0 +1,26 @@
+// The fp32 FMA peak of the core running the suite, measured rather than looked up: every
+// benchmark reports its FLOP/s as a percentage of it.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace attn::bench {
+
+/// The instruction set the peak kernel was compiled for (ATTN_BENCH_ARCH_FLAGS).
+struct peak_kernel_info {
+  std::string isa;     ///< xsimd's name for it, e.g. "avx512bw", "fma3+avx2", "sse2".
+  unsigned lanes = 0;  ///< floats per register.
+  unsigned chains = 0; ///< independent FMA chains kept in registers.
+};
+
+peak_kernel_info fma_peak_kernel();
+
+/// Runs `rounds` rounds of the peak kernel and returns a value that depends on all of them
+/// (so the compiler cannot drop the work). One round is chains x lanes FMAs.
+float fma_peak_rounds(std::size_t rounds, float a, float b);
+
+/// FLOPs of one round: 2 per lane per FMA (a multiply and an add).
+double fma_peak_flops_per_round();
+
+}  // namespace attn::bench

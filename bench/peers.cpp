@@ -1,0 +1,123 @@
+// OpenBLAS: cblas_sdot; cblas_sgemm for Q K^T / sqrt(d), then the mask and a stable
+// softmax written plainly. Eigen: the same with Eigen matrices and array expressions.
+// Compiled with ATTN_BENCH_ARCH_FLAGS, like the FMA peak kernel.
+#include "peers.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#if defined(ATTN_BENCH_HAVE_OPENBLAS)
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own extension
+#endif
+#if defined(ATTN_BENCH_HAVE_EIGEN)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's own _mm512_undefined_ps (`__m512 __Y = __Y;`), reached through Eigen's AVX-512 max
+// and friends, trips -W(maybe-)uninitialized in whatever it is inlined into (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <Eigen/Core>
+#endif
+
+namespace attn::bench {
+namespace {
+
+#if defined(ATTN_BENCH_HAVE_OPENBLAS) || defined(ATTN_BENCH_HAVE_EIGEN)
+
+/// 1 / sqrt(d), as a BLAS alpha.
+float inverse_sqrt(std::size_t d) { return 1.0f / std::sqrt(static_cast<float>(d)); }
+
+/// Row i of a causal score matrix has keys 0..i only: the length of its unmasked prefix.
+/// Masked entries get weight exactly 0, so the softmax runs over that prefix only.
+std::size_t visible(std::size_t i, std::size_t n_k, bool causal) { return causal ? std::min(i + 1, n_k) : n_k; }
+
+#endif
+
+#if defined(ATTN_BENCH_HAVE_OPENBLAS)
+
+float blas_dot(std::span<const float> q, std::span<const float> k) {
+  return cblas_sdot(static_cast<int>(q.size()), q.data(), 1, k.data(), 1);
+}
+
+void blas_scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(Q.rows), static_cast<int>(K.rows),
+              static_cast<int>(Q.cols), inverse_sqrt(Q.cols), Q.data, static_cast<int>(Q.cols), K.data,
+              static_cast<int>(K.cols), 0.0f, S.data, static_cast<int>(S.cols));
+}
+
+/// The stable softmax, plainly: subtract the max, exponentiate, divide by the sum.
+void plain_stable_softmax(std::span<float> row) {
+  if (row.empty()) return;
+  const float m = *std::max_element(row.begin(), row.end());
+  float sum = 0.0f;
+  for (float& x : row) sum += (x = std::exp(x - m));
+  for (float& x : row) x /= sum;
+}
+
+void blas_attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
+  blas_scores(Q, K, A);
+  for (std::size_t i = 0; i < A.rows; ++i) {
+    const std::size_t keep = visible(i, A.cols, causal);
+    std::fill(A.row(i).begin() + static_cast<std::ptrdiff_t>(keep), A.row(i).end(), 0.0f);  // exp(-inf)
+    plain_stable_softmax(A.row(i).first(keep));
+  }
+}
+
+#endif  // ATTN_BENCH_HAVE_OPENBLAS
+
+#if defined(ATTN_BENCH_HAVE_EIGEN)
+
+using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using const_map = Eigen::Map<const row_major>;
+
+const_map as_eigen(const_matrix_view M) {
+  return {M.data, static_cast<Eigen::Index>(M.rows), static_cast<Eigen::Index>(M.cols)};
+}
+
+float eigen_dot(std::span<const float> q, std::span<const float> k) {
+  const auto d = static_cast<Eigen::Index>(q.size());
+  return Eigen::Map<const Eigen::VectorXf>(q.data(), d).dot(Eigen::Map<const Eigen::VectorXf>(k.data(), d));
+}
+
+void eigen_stable_softmax(std::span<float> row) {
+  if (row.empty()) return;
+  Eigen::Map<Eigen::ArrayXf> x(row.data(), static_cast<Eigen::Index>(row.size()));
+  x = (x - x.maxCoeff()).exp();
+  x /= x.sum();
+}
+
+void eigen_scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
+  Eigen::Map<row_major> s(S.data, static_cast<Eigen::Index>(S.rows), static_cast<Eigen::Index>(S.cols));
+  // The scalar in front: Eigen passes it to its GEMM as alpha. Written after the product,
+  // it sends Eigen down a coefficient-wise path ten times slower.
+  s.noalias() = inverse_sqrt(Q.cols) * (as_eigen(Q) * as_eigen(K).transpose());
+}
+
+void eigen_attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
+  eigen_scores(Q, K, A);
+  for (std::size_t i = 0; i < A.rows; ++i) {
+    const std::size_t keep = visible(i, A.cols, causal);
+    std::fill(A.row(i).begin() + static_cast<std::ptrdiff_t>(keep), A.row(i).end(), 0.0f);  // exp(-inf)
+    eigen_stable_softmax(A.row(i).first(keep));
+  }
+}
+
+#endif  // ATTN_BENCH_HAVE_EIGEN
+
+}  // namespace
+
+std::vector<peer> installed_peers() {
+  std::vector<peer> peers;
+#if defined(ATTN_BENCH_HAVE_OPENBLAS)
+  openblas_set_num_threads(1);  // the reference runs on one thread
+  peers.push_back({"openblas", blas_dot, nullptr, blas_scores, blas_attention_weights});
+#endif
+#if defined(ATTN_BENCH_HAVE_EIGEN)
+  peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, eigen_scores, eigen_attention_weights});
+#endif
+  return peers;
+}
+
+}  // namespace attn::bench

@@ -1,0 +1,27 @@
+// Peers the reference is compared with, when installed: OpenBLAS and Eigen, each doing the
+// kernels the way a user of that library would. They are benchmark subjects, not
+// implementations of the contract: they skip its shape checks and special rows (NaN, +inf),
+// which the benchmarks' random inputs never hold.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include <attn/matrix.hpp>
+
+namespace attn::bench {
+
+/// One peer: a name and its kernels (null where the library has nothing to offer).
+struct peer {
+  const char* name;
+  float (*dot)(std::span<const float> q, std::span<const float> k);
+  void (*stable_softmax)(std::span<float> row);
+  void (*scores)(const_matrix_view Q, const_matrix_view K, matrix_view S);
+  void (*attention_weights)(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal);
+};
+
+/// The peers this build found (ATTN_BENCH_HAVE_OPENBLAS, ATTN_BENCH_HAVE_EIGEN), set up to
+/// run on one thread like the reference.
+std::vector<peer> installed_peers();
+
+}  // namespace attn::bench
