@@ -88,9 +88,13 @@ def cmd_progress(args: argparse.Namespace) -> int:
         if r.detail and r.status in ("does not compile", "blocked", "timed out", "crashed"):
             for line in r.detail.splitlines()[:12]:
                 print(f"        {style(line, '2')}")
-    earned = sum(r.points for r in results)
-    total = sum(s.points for s in steps)
-    print(f"  {'':<5} {'total':<{width}}  {'':<34} {earned:g}/{total:g}\n")
+    # Extension steps ("core": false in the manifest) are extra credit, counted apart.
+    for label, core in (("core", True), ("extensions", False)):
+        earned = sum(r.points for r in results if r.step.core == core)
+        total = sum(s.points for s in steps if s.core == core)
+        if total:
+            print(f"  {'':<5} {label:<{width}}  {'':<34} {earned:g}/{total:g}")
+    print()
     nxt = next((r for r in results if r.status != "passed"), None)
     if nxt is None:
         print(style("Every step passes. Well done!", "32;1"))
@@ -343,6 +347,33 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- benchmarks
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Builds the benchmark preset and runs bench/report.py: the reference's speed-ups and %peak."""
+    preset, build = "bench", course.ROOT / "build" / "bench" / "bench"
+    for cmd in (["cmake", "--preset", preset], ["cmake", "--build", "--preset", preset, "--target", "attn_bench"]):
+        print("+ " + " ".join(cmd), flush=True)
+        if subprocess.run(cmd, cwd=course.ROOT).returncode != 0:
+            return 1
+    benches = [build / "attn_bench"]
+    # Your exercises get their own program (they define the same functions as the answer key);
+    # if they do not compile yet, the suite runs without them.
+    cmd = ["cmake", "--build", "--preset", preset, "--target", "attn_bench_exercises"]
+    print("+ " + " ".join(cmd), flush=True)
+    if subprocess.run(cmd, cwd=course.ROOT).returncode == 0:
+        benches.append(build / "attn_bench_exercises")
+    else:
+        print("attn bench: your exercises do not compile yet (see above); benchmarking without them")
+    extra = args.benchmark_args[1:] if args.benchmark_args[:1] == ["--"] else args.benchmark_args
+    cmd = [sys.executable, str(course.ROOT / "bench" / "report.py"), "run", "--out", str(build / "bench-results.json")]
+    cmd += ["--quick"] if args.quick else []
+    for b in benches:
+        cmd += ["--bench", str(b)]
+    return subprocess.run(cmd + ["--", *extra], cwd=course.ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./attn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -384,6 +415,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("ctest_args", nargs=argparse.REMAINDER, help="passed to ctest, e.g. -L step2")
     p.set_defaults(func=cmd_test)
     grade.register(sub)
+    p = sub.add_parser("bench", help="benchmark the reference against the answer key, your exercises and peers")
+    p.add_argument("--quick", action="store_true", help="every benchmark briefly (what CI runs)")
+    p.add_argument("benchmark_args", nargs=argparse.REMAINDER,
+                   help="passed to the benchmark programs, e.g. -- --benchmark_filter=^dot/")
+    p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["progress"])
