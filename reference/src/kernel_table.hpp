@@ -20,6 +20,12 @@ struct kernel_table {
   float (*sum_exp_shifted)(const float* x, float m, float* out, std::size_t n);
   /// x_i = x_i / c (a correctly rounded division, not a multiplication by 1/c).
   void (*divide)(float* x, float c, std::size_t n);
+  /// y_i = c y_i + w x_i, the accumulation of a weighted value vector into an output row
+  /// (c = 1: attention_output; c = the rescale factor: streaming_attention). y and x may
+  /// not overlap.
+  void (*scale_add)(float* y, float c, float w, const float* x, std::size_t n);
+  /// out_i = a_i (g_i - c), the softmax backward pass once c = <g, a> is known.
+  void (*scaled_difference)(const float* a, const float* g, float c, float* out, std::size_t n);
 };
 
 /// Always compiled: plain loops, so every platform has at least one table.

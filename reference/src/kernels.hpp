@@ -139,8 +139,36 @@ struct kernels {
     }
   }
 
+  // y = c y + w x with one FMA per batch. The tail is padded with 0: the unused lanes
+  // compute c 0 + w 0 and are never stored.
+  static void scale_add(float* y, float c, float w, const float* x, std::size_t n) {
+    const batch scale(c), weight(w);
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      xsimd::fma(weight, batch::load_unaligned(x + i), scale * batch::load_unaligned(y + i))
+          .store_unaligned(y + i);
+    }
+    if (i < n) {  // tail
+      store_tail(xsimd::fma(weight, load_tail(x + i, n - i, 0.0f), scale * load_tail(y + i, n - i, 0.0f)),
+                 y + i, n - i);
+    }
+  }
+
+  // out = a (g - c): the subtraction first, so a weight near 0 multiplies a small number.
+  static void scaled_difference(const float* a, const float* g, float c, float* out, std::size_t n) {
+    const batch mean(c);
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      (batch::load_unaligned(a + i) * (batch::load_unaligned(g + i) - mean)).store_unaligned(out + i);
+    }
+    if (i < n) {  // tail, padded with 0
+      store_tail(load_tail(a + i, n - i, 0.0f) * (load_tail(g + i, n - i, 0.0f) - mean), out + i, n - i);
+    }
+  }
+
   static constexpr kernel_table table(const char* name) {
-    return {name, static_cast<unsigned>(lanes), &dot, &max, &sum_exp_shifted, &divide};
+    return {name, static_cast<unsigned>(lanes), &dot, &max, &sum_exp_shifted, &divide, &scale_add,
+            &scaled_difference};
   }
 };
 

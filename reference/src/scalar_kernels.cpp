@@ -38,8 +38,17 @@ void divide(float* x, float c, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) x[i] /= c;
 }
 
+void scale_add(float* y, float c, float w, const float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = c * y[i] + w * x[i];
+}
+
+void scaled_difference(const float* a, const float* g, float c, float* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * (g[i] - c);
+}
+
 }  // namespace
 
-const kernel_table scalar_table = {"scalar", 1, &dot, &max, &sum_exp_shifted, &divide};
+const kernel_table scalar_table = {"scalar",   1,          &dot,      &max, &sum_exp_shifted,
+                                   &divide,    &scale_add, &scaled_difference};
 
 }  // namespace attn::ref::detail

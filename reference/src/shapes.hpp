@@ -32,4 +32,21 @@ inline void check_score_shapes(std::string_view function, const_matrix_view Q,
   }
 }
 
+/// V: n_k x d_v with n_k = `keys` (the rows of A or K), O: n_q x d_v with n_q = `queries`
+/// (attention_output, attention, streaming_attention). `keys_name` says where n_k comes from.
+inline void check_value_shapes(std::string_view function, std::size_t queries, std::size_t keys,
+                               std::string_view keys_name, const_matrix_view V, const_matrix_view O) {
+  if (V.rows != keys) {
+    invalid_input(function, "V is " + shape(V.rows, V.cols) + " but " + std::string(keys_name) +
+                                " gives n_k = " + std::to_string(keys) +
+                                "; expected V to have one row per key");
+  }
+  if (O.rows != queries || O.cols != V.cols) {
+    invalid_input(function, "O is " + shape(O.rows, O.cols) + " but there are " +
+                                std::to_string(queries) + " queries and V is " +
+                                shape(V.rows, V.cols) + "; expected O to be " +
+                                shape(queries, V.cols) + " (n_q x d_v)");
+  }
+}
+
 }  // namespace attn::ref::detail

@@ -5,5 +5,6 @@
 
 #include <attn/errors.hpp>
 #include <attn/matrix.hpp>
+#include <attn/online_softmax.hpp>
 #include <attn/contract.hpp>
 #include <attn/reference.hpp>

@@ -18,8 +18,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <attn/matrix.hpp>
+#include <attn/online_softmax.hpp>
 
 namespace attn {
 
@@ -145,6 +147,112 @@ float entropy(std::span<const float> a);
 /// \param J output, \f$n \times n\f$. Its rows sum to 0 when \f$\sum a = 1\f$.
 /// \throws std::invalid_argument when J is not \f$n \times n\f$.
 void softmax_jacobian(std::span<const float> a, matrix_view J);
+
+/// @}
+/// \name Step 7 (extension): the attention output
+/// @{
+
+/// \brief The attention output \f$O = A V\f$: row \f$i\f$ is the weighted sum of the value
+/// vectors, \f$o_i = \sum_j \alpha_{ij} v_j\f$.
+///
+/// \param A weights, \f$n_q \times n_k\f$ (rows of attention_weights()).
+/// \param V values, \f$n_k \times d_v\f$ (one value vector per key).
+/// \param O output, \f$n_q \times d_v\f$; every element is written (0 when \f$n_k = 0\f$).
+/// \throws std::invalid_argument when `A.cols != V.rows` or O is not \f$n_q \times d_v\f$.
+void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O);
+
+/// \brief The whole of attention: \f$O = \mathrm{softmax}_{\text{rows}}(Q K^\top / \sqrt{d} +
+/// \mathrm{Mask})\, V\f$, i.e. attention_weights() then attention_output().
+///
+/// Card example: with all-zero scores and the causal mask over 3 tokens the weights are
+/// \f$[1, 0, 0], [\tfrac12, \tfrac12, 0], [\tfrac13, \tfrac13, \tfrac13]\f$, so values
+/// \f$V = [1, 2, 3]^\top\f$ give outputs \f$[1, 1.5, 2]\f$. A query whose scores are all
+/// \f$-\infty\f$ gets an output of zeros.
+/// \param Q queries, \f$n_q \times d\f$.
+/// \param K keys, \f$n_k \times d\f$.
+/// \param V values, \f$n_k \times d_v\f$.
+/// \param O output, \f$n_q \times d_v\f$.
+/// \param causal apply the causal mask (top-left aligned).
+/// \throws std::invalid_argument on the shape errors of scores(), when `V.rows != K.rows`,
+///         or when O is not \f$n_q \times d_v\f$.
+void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+               bool causal);
+
+/// @}
+/// \name Step 8 (extension): relative position as a query-key bias (ALiBi)
+/// @{
+
+/// \brief The ALiBi slopes of `heads` attention heads: \f$m_h = 2^{-8h/H}\f$ for
+/// \f$h = 1, \dots, H\f$ (Press, Smith and Lewis 2022). For 8 heads:
+/// \f$1/2, 1/4, \dots, 1/256\f$. The plain geometric sequence for every \f$H\f$ (the
+/// paper's code interleaves two sequences when \f$H\f$ is not a power of two).
+/// \returns `heads` slopes, largest first; empty for 0 heads.
+std::vector<float> alibi_slopes(std::size_t heads);
+
+/// \brief Adds the linear relative-position bias in place:
+/// \f$S_{ij} \mathrel{+}= m \cdot (j - i)\f$.
+///
+/// Zero on the diagonal, \f$-m\f$ per step into the past: far keys are penalised. Any
+/// shape (\f$n_q \times n_k\f$); \f$-\infty\f$ (masked) entries stay \f$-\infty\f$ and NaN
+/// stays NaN. Under the causal mask, \f$m \cdot j\f$ gives the same weights (shift
+/// invariance: \f$-m\, i\f$ is constant along row \f$i\f$).
+void add_alibi_bias(matrix_view S, float slope);
+
+/// @}
+/// \name Step 9 (extension): the online softmax and streaming attention
+/// @{
+
+/// \brief Adds one score to a streaming normaliser: \f$m' = \max(m, x)\f$,
+/// \f$\ell' = \ell\, e^{m - m'} + e^{x - m'}\f$ (the old sum is rescaled when the max grows).
+///
+/// \f$x = -\infty\f$ changes nothing (weight 0); a NaN score makes both fields NaN for good;
+/// \f$x = +\infty\f$ counts as \f$e^0 = 1\f$ against a maximum of \f$+\infty\f$ (so the
+/// \f$+\infty\f$ scores share the weight, as in stable_softmax()). Never computes
+/// \f$-\infty - (-\infty)\f$ or \f$\infty - \infty\f$.
+void push(online_softmax& state, float x);
+
+/// \brief Combines the states of two parts of a row:
+/// \f$m = \max(m_a, m_b)\f$, \f$\ell = \ell_a e^{m_a - m} + \ell_b e^{m_b - m}\f$.
+///
+/// Associative and commutative (up to rounding): any split of the row, merged in any
+/// order, gives the state of the whole row. Merging with the empty state changes nothing;
+/// NaN in either gives NaN.
+online_softmax merge(const online_softmax& a, const online_softmax& b);
+
+/// \brief The softmax weight of score `x` in the row summarised by `state`:
+/// \f$e^{x - m} / \ell\f$.
+///
+/// 0 when \f$x = -\infty\f$ or the state is empty (\f$\ell = 0\f$: nothing to attend to);
+/// \f$1 / \ell\f$ when \f$x = m\f$ (\f$+\infty\f$ included); NaN when x or the state is NaN.
+float weight(const online_softmax& state, float x);
+
+/// \brief Attention in one pass over the keys (FlashAttention's recurrence): for each
+/// query, a running max \f$m\f$, sum \f$\ell\f$ and unnormalised output \f$o\f$; for each
+/// block of `block_size` keys the new max rescales \f$\ell\f$ and \f$o\f$ by
+/// \f$e^{m - m'}\f$ before the block's \f$e^{\beta_{ij} - m'} v_j\f$ are added;
+/// finally \f$o / \ell\f$.
+///
+/// Same meaning, edge cases and errors as attention(), for every block size: a query whose
+/// scores are all \f$-\infty\f$ gets zeros, not NaN.
+/// \throws std::invalid_argument as attention(), and when `block_size == 0`.
+void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                         matrix_view O, bool causal, std::size_t block_size = 1);
+
+/// @}
+/// \name Step 10 (extension): the softmax backward pass
+/// @{
+
+/// \brief The gradient of a loss through \f$a = \mathrm{softmax}(s)\f$:
+/// \f$\partial L / \partial s = J^\top\, \partial L / \partial a\f$ with
+/// \f$J = \mathrm{diag}(a) - a a^\top\f$ (step 6), i.e.
+/// \f$g^s_j = a_j \big(g^a_j - \langle g^a, a \rangle\big)\f$, in \f$O(n)\f$ without forming J.
+///
+/// \param a the softmax weights, length \f$n\f$.
+/// \param grad_a \f$\partial L / \partial a\f$, length \f$n\f$.
+/// \param grad_s output \f$\partial L / \partial s\f$, length \f$n\f$ (may not alias the inputs).
+/// \throws std::invalid_argument when the three lengths differ.
+void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
+                      std::span<float> grad_s);
 
 /// @}
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <attn/matrix.hpp>
+#include <attn/online_softmax.hpp>
 
 namespace attn::ref {
 
@@ -53,6 +54,32 @@ double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed);
 float entropy(std::span<const float> a);
 /// The vectorised attn::softmax_jacobian(): same meaning, edge cases and errors.
 void softmax_jacobian(std::span<const float> a, matrix_view J);
+
+/// @}
+/// \name Steps 7-10 (extensions)
+/// @{
+
+/// The vectorised attn::attention_output(): same meaning, edge cases and errors.
+void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O);
+/// The vectorised attn::attention(): same meaning, edge cases and errors.
+void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+               bool causal);
+/// The attn::alibi_slopes() of the reference: same meaning.
+std::vector<float> alibi_slopes(std::size_t heads);
+/// The attn::add_alibi_bias() of the reference: same meaning, edge cases.
+void add_alibi_bias(matrix_view S, float slope);
+/// The attn::push() of the reference: same meaning and special values.
+void push(online_softmax& state, float x);
+/// The attn::merge() of the reference: same meaning and special values.
+online_softmax merge(const online_softmax& a, const online_softmax& b);
+/// The attn::weight() of the reference: same meaning and special values.
+float weight(const online_softmax& state, float x);
+/// The vectorised attn::streaming_attention(): same meaning, edge cases and errors.
+void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                         matrix_view O, bool causal, std::size_t block_size = 1);
+/// The vectorised attn::softmax_backward(): same meaning, edge cases and errors.
+void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
+                      std::span<float> grad_s);
 
 /// @}
 /// \name Instruction sets
