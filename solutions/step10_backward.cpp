@@ -1,0 +1,28 @@
+// solutions/step10_backward.cpp -- answer key for step 10: the softmax backward pass.
+#include <attn/attn.hpp>
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace attn {
+
+//! [softmax_backward]
+void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
+                      std::span<float> grad_s) {
+  if (grad_a.size() != a.size() || grad_s.size() != a.size()) {
+    attn::invalid_input("attn::softmax_backward",
+                        "a has " + std::to_string(a.size()) + " elements, grad_a has " +
+                            std::to_string(grad_a.size()) + " and grad_s has " +
+                            std::to_string(grad_s.size()) + "; expected equal lengths");
+  }
+  // (J^T g)_j = sum_i a_i (delta_ij - a_j) g_i = a_j g_j - a_j <g, a> = a_j (g_j - <g, a>).
+  // O(n) work instead of the n x n Jacobian of step 6.
+  double g_dot_a = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) g_dot_a += static_cast<double>(grad_a[i]) * a[i];
+  const float mean = static_cast<float>(g_dot_a);
+  for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - mean);
+}
+//! [softmax_backward]
+
+}  // namespace attn
