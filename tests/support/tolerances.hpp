@@ -166,4 +166,163 @@ constexpr double card(int decimals) {
   return unit / 2.0;
 }
 
+// ------------------------------------------------------------------- extension steps 7-10
+
+/// A number quoted cut off after `decimals` decimal places rather than rounded (the issue's
+/// running sum 1.503214 for 1 + e^-2 + e^-1 = 1.5032147...) is within one unit of its last
+/// place, below it.
+constexpr double truncated(int decimals) { return 2.0 * card(decimals); }
+
+/// Steps 7 and 9. The attention output o = sum_j a_j v_j of one query, in one coordinate.
+/// An implementation either sums the normalised weights times the values (two passes), or
+/// sums unnormalised e_j v_j and divides once by sum_l e_l (one pass); the weights are then
+/// the quotients e_j / sum_l e_l, within `weight_bounds` of `a`, as before. Either way the
+/// n products and n - 1 additions cost gamma_n of sum_j |a_j v_j| (Higham, eq. 3.5), the
+/// final division u more, with the computed weights' own errors b_j on top:
+///   |fl(o) - o| <= sum_j b_j |v_j| + gamma_{n+1} sum_j (|a_j| + b_j) |v_j| (per implementation).
+/// `weight_bounds` already holds every implementation's weight error (attention_row(),
+/// online_softmax_row()).
+inline double attention_output(std::span<const double> weight_bounds, std::span<const float> a,
+                               std::span<const float> v, int implementations = 2) {
+  const std::size_t n = a.size();
+  double propagated = 0.0, magnitude = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double vj = std::fabs(static_cast<double>(v[j]));
+    propagated += weight_bounds[j] * vj;
+    magnitude += (std::fabs(static_cast<double>(a[j])) + weight_bounds[j]) * vj;
+  }
+  return kSecondOrder * (propagated + implementations * (gamma(n + 1) * magnitude + underflow(2 * n + 1)));
+}
+
+/// Step 9. How many times one term of a streaming sum may be rescaled by e^(m - m') before
+/// the end: once per score pushed after it (the max grows at most that often inside a
+/// block) plus once per merge of a block: at most 2n for a row of n scores.
+constexpr std::size_t streaming_rescales(std::size_t n) { return 2 * n; }
+
+/// Step 9. The relative error theta_j of one term e_j = exp(x_j - m) of a streaming sum with
+/// final max m. The exponent x_j - m_t is taken against the max m_t of its time, with
+/// x_j <= m_t <= m, so its rounding is at most |x_j - m| u <= shift_error(); the rescale
+/// factors e^(m_t - m_t+1) telescope to e^(m_t - m), whose exponents' roundings add to at
+/// most (m - x_j) u, another shift_error(); each of the `rescales` factors costs one exp
+/// (eps_exp) and one product (u). So theta_j <= eps_exp + 2 shift_error_j +
+/// rescales (eps_exp + u). A two-pass softmax is the case rescales = 0.
+inline double streaming_term(float x, double row_max, std::size_t rescales) {
+  return eps_exp + 2.0 * shift_error(x, row_max) + static_cast<double>(rescales) * (eps_exp + u);
+}
+
+/// Step 9. The running sum l = sum_j exp(x_j - m) of a streaming normaliser after the scores
+/// `x` (in any order, pushed one by one or merged in parts): each term carries theta_j
+/// (streaming_term with streaming_rescales(n)) and the additions gamma_n, so
+/// |fl(l) - l| <= (sum_j e_j theta_j + gamma_n l) + n FLT_MIN (terms flushed to zero).
+/// Returns the absolute bound, given the exact sum `l`.
+inline double online_sum(std::span<const float> x, double l, int implementations = 2) {
+  const std::size_t n = x.size();
+  double m = -std::numeric_limits<double>::infinity();
+  for (float v : x) m = std::max(m, static_cast<double>(v));
+  double weighted = 0.0;
+  for (float v : x) {
+    if (std::isfinite(v)) weighted += std::exp(static_cast<double>(v) - m) * streaming_term(v, m, streaming_rescales(n));
+  }
+  return implementations * (kSecondOrder * (weighted + gamma(n) * l) + underflow(n) + static_cast<double>(n) * flt_min);
+}
+
+/// Step 9. Softmax weights from a streaming normaliser (or a two-pass softmax: it is the
+/// case of no rescales), as softmax_row() with theta_j from streaming_term():
+///   |fl(a_j) - a_j| <= a_j [theta_j + sum_l a_l theta_l + gamma_n + u] + 2 FLT_MIN.
+/// `x` is the row, `a` the expected weights.
+inline std::vector<double> online_softmax_row(std::span<const float> x, std::span<const float> a,
+                                              int implementations = 2) {
+  const std::size_t n = x.size();
+  double m = -std::numeric_limits<double>::infinity();
+  for (float v : x) m = std::max(m, static_cast<double>(v));
+  double mean_theta = 0.0;
+  for (std::size_t l = 0; l < n; ++l) mean_theta += std::fabs(a[l]) * streaming_term(x[l], m, streaming_rescales(n));
+  std::vector<double> bound(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const double rel = streaming_term(x[j], m, streaming_rescales(n)) + mean_theta + gamma(n) + u;
+    bound[j] = implementations * (kSecondOrder * std::fabs(a[j]) * rel + 2 * flt_min);
+  }
+  return bound;
+}
+
+/// Step 9. Attention weights of one query computed in one pass, from scores with error (as
+/// attention_row(), whose factor exp(2E) - 1 covers two implementations' scores differing
+/// by at most `score_error`), on top of online_softmax_row().
+inline std::vector<double> streaming_attention_row(std::span<const float> beta, std::span<const float> a,
+                                                   double score_error, int implementations = 2) {
+  std::vector<double> bound = online_softmax_row(beta, a, implementations);
+  const double factor = std::expm1(2.0 * score_error);
+  for (std::size_t j = 0; j < a.size(); ++j) bound[j] += kSecondOrder * std::fabs(a[j]) * factor;
+  return bound;
+}
+
+/// Step 8. The ALiBi slope m_h = 2^e, e = -8h/H. Computing e costs at most two roundings
+/// (a division, or a product and a division), which perturb 2^e by a factor within
+/// 2 ln(2) |e| u; exp2 or pow is kLibmUlps accurate (eps_exp) and the result is rounded
+/// to float (u). Computing r = m_1 that way and then m_h = r^h by h - 1 products multiplies
+/// r's error by h and adds gamma_{h-1}. Both are within
+///   |fl(m_h) - m_h| <= m_h [h (eps_exp + u) + 2 ln(2) |e| u + gamma_h].
+inline double alibi_slope(std::size_t h, std::size_t heads, int implementations = 2) {
+  const double e = -8.0 * static_cast<double>(h) / static_cast<double>(heads);
+  const double rel = static_cast<double>(h) * (eps_exp + u) + 2.0 * std::log(2.0) * std::fabs(e) * u + gamma(h);
+  return implementations * kSecondOrder * std::exp2(e) * rel;
+}
+
+/// Step 8. S_ij + m (j - i) from a float score s and a float slope m: j - i is exact (|j - i|
+/// < 2^24); m (j - i) and the sum round once each, or m j - m i and the sum three times, so
+///   |fl - exact| <= gamma_3 (|s| + |m| (i + j)).
+inline double alibi_bias(double s, double slope, std::size_t i, std::size_t j, int implementations = 2) {
+  const double reach = std::fabs(slope) * (static_cast<double>(i) + static_cast<double>(j));
+  return implementations * (gamma(3) * (std::fabs(s) + reach) + underflow(3));
+}
+
+/// Step 8. Weights of two score rows x and y that are equal up to a constant in exact
+/// arithmetic (x_j = y_j + c), each rounded its own way there (entries of the two off by
+/// at most `score_error`, e.g. the largest alibi_bias() of the row with two
+/// implementations): the softmax of each carries softmax_row() (one implementation each),
+/// and the rounding of the scores moves the weights by a factor within exp(+-2 score_error)
+/// (as in attention_row()).
+inline std::vector<double> shifted_rows(std::span<const float> x, std::span<const float> y,
+                                        std::span<const float> a, double score_error) {
+  std::vector<double> bound = softmax_row(x, a, 1);
+  const std::vector<double> other = softmax_row(y, a, 1);
+  const double factor = std::expm1(2.0 * score_error);
+  for (std::size_t j = 0; j < a.size(); ++j) bound[j] += other[j] + kSecondOrder * std::fabs(a[j]) * factor;
+  return bound;
+}
+
+/// Step 10. g^s_j = a_j (g_j - <g, a>). Directly: <g, a> errs by gamma_n sum_l |a_l g_l|, the
+/// difference and the product add two roundings. Through step 6's Jacobian,
+/// sum_i J_ij g_i with J_ij rounded three times (tol::jacobian) and one product per term
+/// before an n-term sum: gamma_{n+4} sum_i |J_ij g_i| <= gamma_{n+4} a_j (|g_j| +
+/// sum_l a_l |g_l|). That covers both:
+///   |fl(g^s_j) - g^s_j| <= gamma_{n+4} |a_j| (|g_j| + sum_l |a_l g_l|).
+/// `sum_abs_ag` is sum_l |a_l g_l|.
+inline double softmax_backward(double a_j, double g_j, double sum_abs_ag, std::size_t n,
+                               int implementations = 2) {
+  return implementations * (kSecondOrder * gamma(n + 4) * std::fabs(a_j) * (std::fabs(g_j) + sum_abs_ag) +
+                            underflow(n + 3));
+}
+
+/// Step 10. How far the exact gradient moves when the weights are rounded to float before
+/// the gradient is taken (a_l -> a_l (1 + delta_l), |delta_l| <= u): a_j delta_j (g_j - c)
+/// - a_j sum_l a_l delta_l g_l, at most u |a_j| (|g_j| + |c| + sum_l |a_l g_l|)
+/// <= 2 u |a_j| (|g_j| + sum_l |a_l g_l|).
+inline double rounded_weights(double a_j, double g_j, double sum_abs_ag) {
+  return kSecondOrder * 2.0 * u * std::fabs(a_j) * (std::fabs(g_j) + sum_abs_ag);
+}
+
+/// Step 10, calculus rather than rounding: the central difference (f(s + h e_j) -
+/// f(s - h e_j)) / 2h of f(s) = <g, softmax(s)> evaluated in double. Truncation: h^2 / 6
+/// times the third derivative along s_j. As a function of s_j alone each weight is
+/// c sigma(s_j + b) or c (1 - sigma(s_j + b)) with 0 <= c <= 1, and the logistic sigma has
+/// a third derivative of at most 1/8, so the truncation is at most h^2 / 48 sum_i |g_i|.
+/// Rounding: f is evaluated to about (n + 10) 2^-53 sum_i |g_i|, and s_j +- h is rounded by
+/// 2^-53 |s_j| (moving f by at most sum_i |g_i| times that); two evaluations over 2h give
+/// (n + 10 + |s_j|) 2^-53 sum_i |g_i| / h.
+inline double central_difference(double h, double sum_abs_g, std::size_t n, double s_max) {
+  return kSecondOrder * (h * h / 48.0 * sum_abs_g +
+                         (static_cast<double>(n) + 10.0 + s_max) * 0x1p-53 * sum_abs_g / h);
+}
+
 }  // namespace attn::test::tol

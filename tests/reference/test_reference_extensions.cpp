@@ -1,0 +1,201 @@
+// Steps 7-10 of the reference against the double oracle, on every instruction set: the
+// attention output (every d_v through the SIMD tails), attention and streaming attention
+// (every block size), the online normaliser, the ALiBi slopes and bias, and the softmax
+// backward pass (every length, unaligned). Tolerances are tolerances.hpp's with
+// implementations = 1: the oracle's own error is far inside kSecondOrder.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/catch.hpp"
+#include "support/oracle.hpp"
+#include "support/tolerances.hpp"
+
+#include "helpers.hpp"
+
+namespace {
+
+namespace ref = attn::ref;
+namespace oracle = attn::test::oracle;
+namespace tol = attn::test::tol;
+using namespace attn::test::reference;
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+/// sum_j A_ij V_jc in long double, row-major n_q x d_v.
+std::vector<double> oracle_output(std::span<const double> A, std::span<const float> V, std::size_t nq, std::size_t nk,
+                                  std::size_t dv) {
+  std::vector<double> O(nq * dv);
+  for (std::size_t i = 0; i < nq; ++i) {
+    for (std::size_t c = 0; c < dv; ++c) {
+      long double s = 0.0L;
+      for (std::size_t j = 0; j < nk; ++j) s += static_cast<long double>(A[i * nk + j]) * V[j * dv + c];
+      O[i * dv + c] = static_cast<double>(s);
+    }
+  }
+  return O;
+}
+
+}  // namespace
+
+TEST_CASE("reference attention_output agrees with the oracle for every d_v, on every instruction set", "[reference]") {
+  auto rng = attn::test::rng(1101);
+  for (const std::size_t dv : {0u, 1u, 3u, 4u, 7u, 8u, 9u, 15u, 16u, 17u, 31u, 33u, 64u, 100u}) {
+    for (const std::size_t nk : {0u, 1u, 5u, 19u}) {
+      const std::size_t nq = 3;
+      std::vector<float> A = normal_row(rng, nq * nk, 2.0f), V = normal_row(rng, nk * dv, 3.0f);
+      const std::vector<double> A_d(A.begin(), A.end());
+      const std::vector<double> expected = oracle_output(A_d, V, nq, nk, dv);
+      for (const std::string& isa : supported_isas()) {
+        ref::scoped_isa pin(isa);
+        for (const std::size_t offset : kOffsets) {
+          placed out(std::vector<float>(nq * dv, -1.0f), offset);
+          ref::attention_output({A.data(), nq, nk}, {V.data(), nk, dv}, {out.span().data(), nq, dv});
+          comparison cmp("attention_output, " + where(isa, dv, offset) + ", n_k = " + std::to_string(nk));
+          for (std::size_t i = 0; i < nq; ++i) {
+            for (std::size_t c = 0; c < dv; ++c) {
+              double sum_abs = 0.0;
+              for (std::size_t j = 0; j < nk; ++j) sum_abs += std::fabs(static_cast<double>(A[i * nk + j]) * V[j * dv + c]);
+              cmp.element(i * dv + c, out.span()[i * dv + c], expected[i * dv + c], tol::dot(nk, sum_abs, 1));
+            }
+          }
+          if (!out.fences_intact()) cmp.fail("wrote outside O");
+          ATTN_CHECK_AGREES(cmp);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("reference attention and streaming attention agree with the oracle for every block size", "[reference]") {
+  auto rng = attn::test::rng(1102);
+  for (const std::size_t n : {1u, 2u, 5u, 9u, 17u, 33u}) {
+    const std::size_t d = 1 + n % 7, dv = 1 + (2 * n) % 19;
+    const std::vector<float> Q = normal_row(rng, n * d), K = normal_row(rng, n * d), V = normal_row(rng, n * dv);
+    for (const bool causal : {false, true}) {
+      const std::vector<double> A = oracle::attention_weights(Q, K, n, n, d, causal);
+      const std::vector<double> expected = oracle_output(A, V, n, n, dv);
+      std::vector<double> bounds;
+      const std::vector<double> S = oracle::scores(Q, K, n, n, d);
+      for (std::size_t i = 0; i < n; ++i) {
+        std::vector<float> beta(n), a(n);
+        double score_error = 0.0;
+        for (std::size_t j = 0; j < n; ++j) {
+          const bool masked = causal && j > i;
+          beta[j] = masked ? -kInf : static_cast<float>(S[i * n + j]);
+          a[j] = static_cast<float>(A[i * n + j]);
+          double sum_abs = 0.0;
+          for (std::size_t t = 0; t < d; ++t) sum_abs += std::fabs(static_cast<double>(Q[i * d + t]) * K[j * d + t]);
+          if (!masked) score_error = std::max(score_error, tol::scaled_score(d, sum_abs, 1));
+        }
+        const auto wb = tol::streaming_attention_row(beta, a, score_error, 1);
+        for (std::size_t c = 0; c < dv; ++c) {
+          std::vector<float> column(n);
+          for (std::size_t j = 0; j < n; ++j) column[j] = V[j * dv + c];
+          bounds.push_back(tol::attention_output(wb, a, column, 1));
+        }
+      }
+      for (const std::string& isa : supported_isas()) {
+        ref::scoped_isa pin(isa);
+        for (std::size_t block = 0; block <= n + 1; ++block) {  // block 0: the two-pass attention()
+          std::vector<float> O(n * dv, -1.0f);
+          if (block == 0) {
+            ref::attention({Q.data(), n, d}, {K.data(), n, d}, {V.data(), n, dv}, {O.data(), n, dv}, causal);
+          } else {
+            ref::streaming_attention({Q.data(), n, d}, {K.data(), n, d}, {V.data(), n, dv}, {O.data(), n, dv}, causal,
+                                     block);
+          }
+          comparison cmp((block == 0 ? std::string("attention") : "streaming_attention, block " + std::to_string(block)) +
+                         (causal ? ", causal, " : ", ") + where(isa, n, 0));
+          for (std::size_t k = 0; k < O.size(); ++k) cmp.element(k, O[k], expected[k], bounds[k]);
+          ATTN_CHECK_AGREES(cmp);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("reference online normaliser agrees with the oracle's max and sum, pushed or merged", "[reference]") {
+  auto rng = attn::test::rng(1103);
+  for (const std::size_t n : {1u, 2u, 7u, 64u, 257u}) {
+    const std::vector<float> x = normal_row(rng, n, 10.0f);
+    const double m = *std::max_element(x.begin(), x.end());
+    long double l = 0.0L;
+    for (const float v : x) l += std::exp(static_cast<long double>(v) - m);
+    attn::online_softmax pushed, left, right;
+    for (std::size_t j = 0; j < n; ++j) ref::push(j < n / 2 ? left : right, x[j]);
+    for (const float v : x) ref::push(pushed, v);
+    for (const attn::online_softmax& s : {pushed, ref::merge(left, right), ref::merge(right, left)}) {
+      comparison cmp("online_softmax, n = " + std::to_string(n));
+      cmp.element(0, s.max, m, 0.0);
+      cmp.element(1, s.sum, static_cast<double>(l), tol::online_sum(x, static_cast<double>(l), 1));
+      const std::vector<double> a = oracle::softmax(std::span<const float>(x));
+      const std::vector<float> af(a.begin(), a.end());
+      const auto wb = tol::online_softmax_row(x, af, 1);
+      for (std::size_t j = 0; j < n; ++j) cmp.element(2 + j, ref::weight(s, x[j]), a[j], wb[j]);
+      ATTN_CHECK_AGREES(cmp);
+    }
+  }
+  const attn::online_softmax empty = ref::merge({}, {});
+  CHECK(empty.max == -kInf);
+  CHECK(empty.sum == 0.0f);
+}
+
+TEST_CASE("reference ALiBi slopes and bias agree with the exact values", "[reference]") {
+  for (std::size_t heads = 0; heads <= 64; ++heads) {
+    const std::vector<float> slopes = ref::alibi_slopes(heads);
+    REQUIRE(slopes.size() == heads);
+    comparison cmp("alibi_slopes(" + std::to_string(heads) + ")");
+    for (std::size_t h = 1; h <= heads; ++h) {
+      cmp.element(h - 1, slopes[h - 1], std::exp2(-8.0 * static_cast<double>(h) / static_cast<double>(heads)),
+                  tol::alibi_slope(h, heads, 1));
+    }
+    ATTN_CHECK_AGREES(cmp);
+  }
+  auto rng = attn::test::rng(1104);
+  const std::vector<float> S0 = normal_row(rng, 40 * 70, 5.0f);
+  std::vector<float> S = S0;
+  ref::add_alibi_bias({S.data(), 40, 70}, 0.125f);
+  comparison cmp("add_alibi_bias, 40 x 70");
+  for (std::size_t i = 0; i < 40; ++i) {
+    for (std::size_t j = 0; j < 70; ++j) {
+      const double s = S0[i * 70 + j];
+      cmp.element(i * 70 + j, S[i * 70 + j], s + 0.125 * (static_cast<double>(j) - static_cast<double>(i)),
+                  tol::alibi_bias(s, 0.125, i, j, 1));
+    }
+  }
+  ATTN_CHECK_AGREES(cmp);
+}
+
+TEST_CASE("reference softmax_backward agrees with the oracle for every length and offset, on every instruction set",
+          "[reference]") {
+  auto rng = attn::test::rng(1105);
+  for (const std::size_t n : all_lengths()) {
+    const std::vector<double> a_d = oracle::softmax(std::span<const float>(normal_row(rng, n, 3.0f)));
+    const std::vector<float> a(a_d.begin(), a_d.end()), g = normal_row(rng, n, 2.0f);
+    long double c = 0.0L;
+    double sum_abs = 0.0;
+    for (std::size_t l = 0; l < n; ++l) {
+      c += static_cast<long double>(a[l]) * g[l];
+      sum_abs += std::fabs(static_cast<double>(a[l]) * g[l]);
+    }
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      for (const std::size_t offset : kOffsets) {
+        placed out(std::vector<float>(n, -1.0f), offset);
+        ref::softmax_backward(a, g, out.span());
+        comparison cmp("softmax_backward, " + where(isa, n, offset));
+        for (std::size_t j = 0; j < n; ++j) {
+          const double expected = static_cast<double>(static_cast<long double>(a[j]) * (g[j] - c));
+          cmp.element(j, out.span()[j], expected, tol::softmax_backward(a[j], g[j], sum_abs, n, 1));
+        }
+        if (!out.fences_intact()) cmp.fail("wrote outside grad_s");
+        ATTN_CHECK_AGREES(cmp);
+      }
+    }
+  }
+}

@@ -1,0 +1,226 @@
+// Step 9 (extension): the online softmax (a running max and a running sum, rescaled when the
+// max grows; push and an associative merge) and single-pass streaming attention. Expected
+// values come from the numbers, exact arithmetic in double, or attn::ref; tolerances
+// from tolerances.hpp (tol::online_sum, tol::online_softmax_row, tol::streaming_attention_row).
+#include <attn/attn.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "support/attention.hpp"
+#include "support/catch.hpp"
+#include "support/compare.hpp"
+#include "support/generators.hpp"
+#include "support/tolerances.hpp"
+
+namespace {
+
+namespace tol = attn::test::tol;
+using attn::test::inputs;
+constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
+constexpr float inf = std::numeric_limits<float>::infinity();
+
+/// The exact state of a row: its max and sum_j exp(x_j - max), in double.
+std::pair<double, double> exact_state(std::span<const float> x) {
+  double m = -INFINITY;
+  for (float v : x) m = std::max(m, static_cast<double>(v));
+  double l = 0.0;
+  for (float v : x) l += std::exp(static_cast<double>(v) - m);
+  return {m, l};
+}
+
+/// The student's state after pushing x[first..last).
+attn::online_softmax pushed(std::span<const float> x) {
+  attn::online_softmax s;
+  for (float v : x) attn::push(s, v);
+  return s;
+}
+
+void check_state(const std::string& what, std::span<const float> x, const attn::online_softmax& s) {
+  const auto [m, l] = exact_state(x);
+  ATTN_CHECK_CLOSE(what + ": max", m, s.max, 0.0, inputs().add("x", x));  // a max is exact
+  ATTN_CHECK_CLOSE(what + ": sum", l, s.sum, tol::online_sum(x, l, 1), inputs().add("x", x));
+}
+
+std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
+
+}  // namespace
+
+TEST_CASE("for x = [1, 3, 2] the running sum goes 1 -> 1.135335 -> 1.503214, weights [0.0900, 0.6652, 0.2447]",
+          "[step9]") {
+  const std::vector<float> x{1.0f, 3.0f, 2.0f};
+  const double quoted_sum[] = {1.0, 1.135335, 1.503214};
+  const double quoted_max[] = {1.0, 3.0, 3.0};
+  attn::online_softmax s;
+  for (std::size_t t = 0; t < 3; ++t) {
+    attn::push(s, x[t]);
+    const std::string what = "after pushing " + std::to_string(t + 1) + " of [1, 3, 2]";
+    ATTN_CHECK_CLOSE(what + ": max", quoted_max[t], s.max, 0.0);
+    // 1.503214 is 1 + e^-2 + e^-1 = 1.5032147... cut off, not rounded.
+    ATTN_CHECK_CLOSE(what + ": sum (the issue's value)", quoted_sum[t], s.sum, tol::truncated(6));
+    check_state(what, std::span<const float>(x).first(t + 1), s);
+  }
+  std::vector<float> w;
+  for (float v : x) w.push_back(attn::weight(s, v));
+  ATTN_CHECK_ALL_CLOSE("weights of [1, 3, 2] (the issue's values)", (std::initializer_list<double>{0.0900, 0.6652, 0.2447}),
+                       w, tol::card(4));
+  const auto [m, l] = exact_state(x);
+  std::vector<float> exact;
+  for (float v : x) exact.push_back(static_cast<float>(std::exp(v - m) / l));
+  ATTN_CHECK_ALL_CLOSE("weights of [1, 3, 2]", exact, w, tol::online_softmax_row(x, exact, 1));
+}
+
+TEST_CASE("merging the states of any split of a row gives the state of the whole row", "[step9]") {
+  auto gen = attn::test::rng(901);
+  for (const std::size_t n : {1u, 2u, 3u, 7u, 16u, 33u}) {
+    for (const float spread : {1.0f, 30.0f}) {
+      const std::vector<float> x = attn::test::uniform_row(gen, n, -spread, spread);
+      const std::span<const float> all(x);
+      for (std::size_t k = 0; k <= n; ++k) {
+        const auto left = pushed(all.first(k)), right = pushed(all.subspan(k));
+        const std::string at = " split at " + std::to_string(k) + " of " + std::to_string(n);
+        check_state("merge(left, right)," + at, x, attn::merge(left, right));
+        check_state("merge(right, left)," + at, x, attn::merge(right, left));
+        for (std::size_t k2 = k; k2 <= n; k2 += 1 + n / 4) {  // three parts, grouped both ways
+          const auto a = pushed(all.first(k)), b = pushed(all.subspan(k, k2 - k)), c = pushed(all.subspan(k2));
+          check_state("merge(merge(a, b), c)," + at + " and " + std::to_string(k2), x, attn::merge(attn::merge(a, b), c));
+          check_state("merge(a, merge(b, c))," + at + " and " + std::to_string(k2), x, attn::merge(a, attn::merge(b, c)));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the empty state is the identity of merge, and pushing -inf changes nothing", "[step9]") {
+  const attn::online_softmax empty;
+  const attn::online_softmax some = pushed(std::vector<float>{0.5f, -2.0f, 4.0f});
+  for (const auto& merged : {attn::merge(empty, some), attn::merge(some, empty)}) {
+    INFO("merge with the empty state gave {" << merged.max << ", " << merged.sum << "}, expected {" << some.max
+                                             << ", " << some.sum << "}");
+    CHECK(merged.max == some.max);
+    CHECK(merged.sum == some.sum);
+  }
+  const attn::online_softmax both_empty = attn::merge(empty, empty);
+  CHECK(both_empty.max == -inf);
+  CHECK(both_empty.sum == 0.0f);
+  attn::online_softmax s = some;
+  attn::push(s, -inf);
+  INFO("pushing -inf into {" << some.max << ", " << some.sum << "} gave {" << s.max << ", " << s.sum << "}");
+  CHECK(s.max == some.max);
+  CHECK(s.sum == some.sum);
+}
+
+TEST_CASE("a row of nothing but -inf keeps the empty state and gives weight 0, never NaN", "[step9]") {
+  const attn::online_softmax s = pushed(std::vector<float>{-inf, -inf, -inf});
+  INFO("state after pushing three -inf: {" << s.max << ", " << s.sum << "}");
+  CHECK(s.max == -inf);
+  CHECK(s.sum == 0.0f);
+  ATTN_CHECK_CLOSE("weight of -inf in an all -inf row", 0.0, attn::weight(s, -inf), 0.0);
+  ATTN_CHECK_CLOSE("weight of -inf in the row [-inf, 0]", 0.0, attn::weight(pushed(std::vector<float>{-inf, 0.0f}), -inf), 0.0);
+  ATTN_CHECK_CLOSE("weight of 0 in the row [-inf, 0]", 1.0, attn::weight(pushed(std::vector<float>{-inf, 0.0f}), 0.0f), 0.0);
+}
+
+TEST_CASE("+inf scores share the weight; a NaN score makes the state NaN for good", "[step9]") {
+  const std::vector<float> x{1.0f, inf, 5.0f, inf};
+  const attn::online_softmax s = pushed(x);
+  INFO("state of [1, inf, 5, inf]: {" << s.max << ", " << s.sum << "}");
+  CHECK(s.max == inf);
+  ATTN_CHECK_CLOSE("weight of +inf in [1, inf, 5, inf]", 0.5, attn::weight(s, inf), 0.0);
+  ATTN_CHECK_CLOSE("weight of 5 in [1, inf, 5, inf]", 0.0, attn::weight(s, 5.0f), 0.0);
+  const attn::online_softmax n = pushed(std::vector<float>{1.0f, qnan, 2.0f});
+  INFO("state of [1, nan, 2]: {" << n.max << ", " << n.sum << "}");
+  CHECK(std::isnan(n.max));
+  CHECK(std::isnan(n.sum));
+  ATTN_CHECK_CLOSE("weight in a NaN state", qnan, attn::weight(n, 1.0f), 0.0);
+  const attn::online_softmax m = attn::merge(pushed(std::vector<float>{3.0f}), n);
+  CHECK(std::isnan(m.max));
+  CHECK(std::isnan(m.sum));
+}
+
+TEST_CASE("the online weights equal the stable softmax for rows of every length and range", "[step9]") {
+  auto gen = attn::test::rng(902);
+  for (const std::size_t n : attn::test::tail_sizes()) {
+    if (n > 5000) continue;
+    for (const float spread : {1.0f, 50.0f}) {
+      const std::vector<float> x = attn::test::uniform_row(gen, n, -spread, spread);
+      std::vector<float> expected = x;
+      attn::ref::stable_softmax(expected);
+      const attn::online_softmax s = pushed(x);
+      std::vector<float> w;
+      for (float v : x) w.push_back(attn::weight(s, v));
+      ATTN_CHECK_ALL_CLOSE("online weights vs stable_softmax, n = " + std::to_string(n), expected, w,
+                           tol::online_softmax_row(x, expected), inputs().add("x", x));
+    }
+  }
+}
+
+TEST_CASE("streaming attention equals the two-pass result for every block size, causal or not", "[step9]") {
+  auto gen = attn::test::rng(903);
+  for (const bool causal : {false, true}) {
+    for (const std::size_t n : {1u, 2u, 3u, 5u, 8u, 13u, 17u}) {
+      const std::size_t nq = n, nk = n + (n % 4), d = 1 + n % 9, dv = 1 + (n * 3) % 5;
+      const attn::matrix Q = attn::test::gaussian_matrix(gen, nq, d), K = attn::test::gaussian_matrix(gen, nk, d);
+      const attn::matrix V = attn::test::uniform_matrix(gen, nk, dv, -5.0f, 5.0f);
+      const auto e = attn::test::reference_attention(Q, K, V, causal, true);
+      for (std::size_t block = 1; block <= nk + 1; ++block) {
+        attn::test::guarded_matrix O(nq, dv, qnan);
+        attn::streaming_attention(Q, K, V, O.view(), causal, block);
+        const std::string what = std::string(causal ? "causal " : "") + "streaming_attention, Q " + shape(nq, d) +
+                                 ", K " + shape(nk, d) + ", V " + shape(nk, dv) + ", block " + std::to_string(block);
+        ATTN_CHECK_ALL_CLOSE(what, e.output, O.view(), e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+        INFO(what << ": nothing outside O may be written");
+        CHECK(O.intact());
+      }
+    }
+  }
+}
+
+TEST_CASE("streaming attention gives zeros to queries whose keys are all masked, for every block size", "[step9]") {
+  // A query with positive entries against a key of -inf entries scores -inf: that key is
+  // masked. Keys 0 and 2 are, so under the causal mask query 0 sees nothing at all, and a
+  // block may hold nothing but masked keys (e.g. block 1 at key 2).
+  const attn::matrix Q{{1.0f, 0.5f}, {0.25f, 2.0f}, {1.5f, 1.0f}, {0.75f, 0.75f}};
+  const attn::matrix K{{-inf, -inf}, {0.5f, -1.0f}, {-inf, -inf}, {2.0f, 0.25f}};
+  const attn::matrix V{{100.0f, -100.0f, 7.0f}, {1.0f, 2.0f, 3.0f}, {-50.0f, 50.0f, 9.0f}, {-1.0f, 0.5f, 4.0f}};
+  for (const bool causal : {true, false}) {
+    const auto e = attn::test::reference_attention(Q, K, V, causal, true);
+    for (std::size_t block = 1; block <= 5; ++block) {
+      attn::matrix O(4, 3, qnan);
+      attn::streaming_attention(Q, K, V, O, causal, block);
+      const std::string what = std::string(causal ? "causal " : "") + "streaming_attention with masked keys, block " +
+                               std::to_string(block);
+      ATTN_CHECK_ALL_CLOSE(what, e.output, O, e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+      if (causal) ATTN_CHECK_ALL_CLOSE(what + ": query 0 sees only a masked key", std::vector<double>(3, 0.0), O.row(0), 0.0);
+    }
+  }
+  const attn::matrix K_all(3, 2, -inf), V3(3, 2, 1.0f);
+  for (std::size_t block = 1; block <= 4; ++block) {
+    attn::matrix O(4, 2, qnan);
+    attn::streaming_attention(Q, K_all, V3, O, false, block);
+    ATTN_CHECK_ALL_CLOSE("streaming_attention with every key masked, block " + std::to_string(block),
+                         std::vector<double>(8, 0.0), O, 0.0);
+  }
+}
+
+TEST_CASE("streaming attention: no keys give zeros, a NaN score gives NaN, bad input is refused", "[step9]") {
+  const attn::matrix Q{{1.0f, 2.0f}, {0.5f, -1.0f}}, K0(0, 2), V0(0, 3);
+  attn::matrix O(2, 3, qnan);
+  attn::streaming_attention(Q, K0, V0, O, false, 4);
+  ATTN_CHECK_ALL_CLOSE("streaming_attention with n_k = 0", std::vector<double>(6, 0.0), O, 0.0);
+  const attn::matrix K{{qnan, 1.0f}, {1.0f, 1.0f}}, V{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}};
+  attn::streaming_attention(Q, K, V, O, false, 1);
+  for (std::size_t c = 0; c < 3; ++c) {
+    INFO("O(0, " << c << ") = " << O(0, c) << ": a NaN score must make the output NaN");
+    CHECK(std::isnan(O(0, c)));
+  }
+  attn::matrix O_wide(2, 4);
+  const attn::matrix K_bad(2, 3), V_bad(3, 3);
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O, false, 0), "streaming_attention");
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O_wide, false, 1), "streaming_attention");
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K_bad, V, O, true, 1), "streaming_attention");
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V_bad, O, true, 1), "streaming_attention");
+}
