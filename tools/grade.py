@@ -135,6 +135,16 @@ class Submission:
     def max_score(self) -> float:
         return sum(u.step.points for u in self.units)
 
+    def credit(self) -> str:
+        """'core x/100, extensions y/40': extension steps ("core": false) are extra credit."""
+        parts = []
+        for label, core in (("core", True), ("extensions", False)):
+            units = [u for u in self.units if u.step.core == core]
+            if units:
+                parts.append(f"{label} {round(sum(u.score for u in units), 1):g}/"
+                             f"{sum(u.step.points for u in units):g}")
+        return ", ".join(parts)
+
 
 def hidden_files(hidden_dir: Path | None) -> dict[int, list[Path]]:
     if hidden_dir is None:
@@ -347,7 +357,7 @@ def table(sub: Submission, seed: int) -> str:
         if r and r.status == "failing":
             status = f"failing ({r.passed} of {r.total} pass)"
         lines.append(f"  {u.name:<{width}}  {status:<34} {u.score:g}/{u.step.points:g}")
-    lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g}")
+    lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
     for note in ([sub.error] if sub.error else []) + sub.notes:
         lines.append(f"  note: {note}")
     details = [u for u in sub.units if u.result and u.result.status in ZERO_STATUSES and u.result.detail]
@@ -358,7 +368,7 @@ def table(sub: Submission, seed: int) -> str:
 
 
 def results_json(sub: Submission, seed: int) -> dict:
-    summary = [f"Random seed {seed}. Score {sub.score:g}/{sub.max_score:g}."]
+    summary = [f"Random seed {seed}. Score {sub.score:g}/{sub.max_score:g} ({sub.credit()})."]
     summary += ([sub.error] if sub.error else []) + sub.notes
     return {
         "score": sub.score,
