@@ -5,7 +5,8 @@
 //
 // A new kernel (an extension step) takes: its pointer in `variant`, filled in
 // register_kernels() and contract_variant(); a check in checks.cpp; a register_<kernel>()
-// with its sizes and its work().
+// with its sizes and its work(). Steps 7-10 are here that way: attention_output, attention,
+// streaming_attention (per block size), add_alibi_bias and softmax_backward.
 #include <attn/attn.hpp>
 
 #include "checks.hpp"
@@ -27,6 +28,12 @@ using dot_fn = float (*)(std::span<const float>, std::span<const float>);
 using softmax_fn = void (*)(std::span<float>);
 using scores_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view);
 using weights_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view, bool);
+using output_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view);
+using attention_fn = void (*)(const_matrix_view, const_matrix_view, const_matrix_view, matrix_view, bool);
+using streaming_fn = void (*)(const_matrix_view, const_matrix_view, const_matrix_view, matrix_view, bool,
+                              std::size_t);
+using alibi_fn = void (*)(matrix_view, float);
+using backward_fn = void (*)(std::span<const float>, std::span<const float>, std::span<float>);
 
 /// One implementation of the kernels; a null kernel is one it does not have.
 struct variant {
@@ -38,6 +45,12 @@ struct variant {
   softmax_fn stable_softmax = nullptr;
   scores_fn scores = nullptr;
   weights_fn attention_weights = nullptr;
+  // Extension steps 7-10.
+  output_fn attention_output = nullptr;
+  attention_fn attention = nullptr;
+  streaming_fn streaming_attention = nullptr;
+  alibi_fn add_alibi_bias = nullptr;
+  backward_fn softmax_backward = nullptr;
 };
 
 // The sizes: dot over typical head dimensions and beyond, softmax rows from a
@@ -47,6 +60,13 @@ const std::vector<std::size_t> kRowSizes{16, 64, 256, 1024, 4096, 16384, 65536};
 const std::vector<std::size_t> kMatrixSizes{256, 1024, 4096};
 const std::vector<std::size_t> kHeadDims{64, 128};
 constexpr std::size_t kQuickScalarMaxN = 1024;  // 4096 x 4096 x 128 scalar takes seconds
+// Steps 7 and 9: whole attention heads, d = d_v = 64. n = 4096 runs in full mode only and
+// not for the scalar variants (seconds per call); streaming_attention at block sizes from
+// one key at a time to a block of 256.
+const std::vector<std::size_t> kAttentionSizes{256, 1024, 4096};
+constexpr std::size_t kAttentionHeadDim = 64;
+const std::vector<std::size_t> kBlockSizes{1, 64, 256};
+constexpr float kAlibiSlope = 0.125f;  // alibi_slopes(8)[2], exact in float
 
 std::vector<std::string> g_wrong;
 std::string g_running;  // the benchmark running now, for report_wrong()
@@ -66,6 +86,25 @@ work weights_work(std::size_t n, std::size_t d, bool causal) {
   const double nn = double(n) * n, pairs = causal ? n * (n + 1) / 2.0 : nn;
   return {(2.0 * d + kSoftmaxFlops) * pairs, 4.0 * (2.0 * n * d + nn), nn};
 }
+
+/// O = A V: n x n weights times n x d_v values.
+work output_work(std::size_t n, std::size_t dv) {
+  const double nn = double(n) * n;
+  return {2.0 * dv * nn, 4.0 * (nn + 2.0 * n * dv), nn};
+}
+/// The scores, the softmax and A V over the unmasked pairs; at the least Q, K, V are read
+/// and O written (the n x n weights need never reach memory).
+work attention_work(std::size_t n, std::size_t d, bool causal) {
+  const double nn = double(n) * n, pairs = causal ? n * (n + 1) / 2.0 : nn;
+  return {(4.0 * d + kSoftmaxFlops) * pairs, 4.0 * 4.0 * n * d, nn};
+}
+/// S_ij += m (j - i): a product and a sum per element, read and written in place.
+work alibi_work(std::size_t n) {
+  const double nn = double(n) * n;
+  return {2.0 * nn, 8.0 * nn, nn};
+}
+/// <g, a> (2n), then a_j (g_j - c) (2n); reads a and g, writes grad_s.
+work backward_work(std::size_t n) { return {4.0 * n, 12.0 * n, double(n)}; }
 
 // DoNotOptimize always gets an lvalue: Google Benchmark 1.8 deprecates its const& overload,
 // which an rvalue would pick.
@@ -205,6 +244,154 @@ void register_attention_weights(const std::vector<variant>& variants, const sett
   }
 }
 
+/// Steps 7 and 9 at n = 4096: full mode only, and not for the scalar variants.
+bool attention_left_out(const variant& v, std::size_t n, const settings& run) {
+  return n > kQuickScalarMaxN && (run.run_mode == mode::quick || v.is_scalar);
+}
+
+std::string causal_name(bool causal) { return causal ? "/causal/" : "/noncausal/"; }
+
+void register_attention_output(const std::vector<variant>& variants, const settings& run) {
+  const std::size_t d = kAttentionHeadDim;
+  for (std::size_t n : kAttentionSizes) {
+    for (const variant& v : variants) {
+      if (!v.attention_output || attention_left_out(v, n, run)) continue;
+      auto done = std::make_shared<bool>(false);
+      add("attention_output/" + shape(n, d) + "/" + v.name, run, benchmark::kMillisecond,
+          [=, output = v.attention_output, ref = v.is_reference](benchmark::State& state) {
+            const matrix_inputs& in = inputs_for(n, d);
+            const matrix& A = reference_weights_of(in);
+            matrix O(n, d);
+            if (!checked(state, done, [&] { output(A, in.V(), O); return check_attention_output(O, in, ref); })) return;
+            float* out = O.view().data;
+            for (auto _ : state) {
+              output(A, in.V(), O);
+              benchmark::DoNotOptimize(out);
+              benchmark::ClobberMemory();
+            }
+            set_counters(state, run, output_work(n, d));
+          });
+    }
+  }
+}
+
+void register_attention(const std::vector<variant>& variants, const settings& run) {
+  const std::size_t d = kAttentionHeadDim;
+  for (std::size_t n : kAttentionSizes) {
+    for (const bool causal : {false, true}) {
+      for (const variant& v : variants) {
+        if (!v.attention || attention_left_out(v, n, run)) continue;
+        auto done = std::make_shared<bool>(false);
+        add("attention/" + shape(n, d) + causal_name(causal) + v.name, run, benchmark::kMillisecond,
+            [=, attention = v.attention, ref = v.is_reference](benchmark::State& state) {
+              const matrix_inputs& in = inputs_for(n, d);
+              matrix O(n, d);
+              if (!checked(state, done, [&] {
+                    attention(in.Q(), in.K(), in.V(), O, causal);
+                    return check_attention(O, in, causal, false, ref);
+                  })) {
+                return;
+              }
+              float* out = O.view().data;
+              for (auto _ : state) {
+                attention(in.Q(), in.K(), in.V(), O, causal);
+                benchmark::DoNotOptimize(out);
+                benchmark::ClobberMemory();
+              }
+              set_counters(state, run, attention_work(n, d, causal));
+            });
+      }
+    }
+  }
+}
+
+void register_streaming_attention(const std::vector<variant>& variants, const settings& run) {
+  const std::size_t d = kAttentionHeadDim;
+  for (std::size_t n : kAttentionSizes) {
+    for (const bool causal : {false, true}) {
+      for (std::size_t block : kBlockSizes) {
+        for (const variant& v : variants) {
+          if (!v.streaming_attention || attention_left_out(v, n, run)) continue;
+          auto done = std::make_shared<bool>(false);
+          add("streaming_attention/" + shape(n, d) + "/block=" + std::to_string(block) + causal_name(causal) + v.name,
+              run, benchmark::kMillisecond,
+              [=, streaming = v.streaming_attention, ref = v.is_reference](benchmark::State& state) {
+                const matrix_inputs& in = inputs_for(n, d);
+                matrix O(n, d);
+                if (!checked(state, done, [&] {
+                      streaming(in.Q(), in.K(), in.V(), O, causal, block);
+                      return check_attention(O, in, causal, true, ref);
+                    })) {
+                  return;
+                }
+                float* out = O.view().data;
+                for (auto _ : state) {
+                  streaming(in.Q(), in.K(), in.V(), O, causal, block);
+                  benchmark::DoNotOptimize(out);
+                  benchmark::ClobberMemory();
+                }
+                set_counters(state, run, attention_work(n, d, causal));
+              });
+        }
+      }
+    }
+  }
+}
+
+void register_alibi_bias(const std::vector<variant>& variants, const settings& run) {
+  for (std::size_t n : kMatrixSizes) {
+    for (const variant& v : variants) {
+      if (!v.add_alibi_bias) continue;  // one pass over S: quick even in scalar at n = 4096
+      auto done = std::make_shared<bool>(false);
+      add("add_alibi_bias/n=" + std::to_string(n) + "/" + v.name, run, benchmark::kMicrosecond,
+          [=, bias = v.add_alibi_bias, ref = v.is_reference](benchmark::State& state) {
+            const std::vector<float> s0 = random_vector(n * n, 8, 3.0f);
+            std::vector<float> s = s0;
+            const matrix_view S{s.data(), n, n};
+            if (!checked(state, done, [&] {
+                  bias(S, kAlibiSlope);
+                  return check_alibi_bias(S, const_matrix_view{s0.data(), n, n}, kAlibiSlope, ref);
+                })) {
+              return;
+            }
+            // Biased scores are scores too: the kernel runs in place on its own output, as
+            // softmax does, so no copy is timed with it.
+            float* out = s.data();
+            for (auto _ : state) {
+              bias(S, kAlibiSlope);
+              benchmark::DoNotOptimize(out);
+              benchmark::ClobberMemory();
+            }
+            set_counters(state, run, alibi_work(n));
+          });
+    }
+  }
+}
+
+void register_softmax_backward(const std::vector<variant>& variants, const settings& run) {
+  for (std::size_t n : kRowSizes) {
+    for (const variant& v : variants) {
+      if (!v.softmax_backward) continue;
+      auto done = std::make_shared<bool>(false);
+      add("softmax_backward/n=" + std::to_string(n) + "/" + v.name, run, benchmark::kMicrosecond,
+          [=, backward = v.softmax_backward, ref = v.is_reference](benchmark::State& state) {
+            std::vector<float> a = random_vector(n, 3, 3.0f);
+            ref::stable_softmax(a);  // weights: the softmax of a row of scores
+            const std::vector<float> g = random_vector(n, 7, 2.0f);
+            std::vector<float> grad(n);
+            if (!checked(state, done, [&] { backward(a, g, grad); return check_softmax_backward(grad, a, g, ref); })) return;
+            float* out = grad.data();
+            for (auto _ : state) {
+              backward(a, g, grad);
+              benchmark::DoNotOptimize(out);
+              benchmark::ClobberMemory();
+            }
+            set_counters(state, run, backward_work(n));
+          });
+    }
+  }
+}
+
 /// Calls `probe`; on attn::not_implemented clears `kernel` and says so in `notes`.
 template <class Fn, class Probe>
 void drop_if_not_implemented(Fn& kernel, const char* kernel_name, Probe probe, const std::string& who,
@@ -223,7 +410,8 @@ void drop_if_not_implemented(Fn& kernel, const char* kernel_name, Probe probe, c
 /// yet throws attn::not_implemented, and its kernels are left out with a note.
 variant contract_variant(std::vector<std::string>& notes) {
   variant v{ATTN_BENCH_FLAVOUR, false, true, attn::dot, attn::softmax, attn::stable_softmax, attn::scores,
-            attn::attention_weights};
+            attn::attention_weights, attn::attention_output, attn::attention, attn::streaming_attention,
+            attn::add_alibi_bias, attn::softmax_backward};
   const std::vector<float> one{1.0f};
   std::vector<float> row{0.0f, 1.0f};
   matrix out(1, 1);
@@ -234,6 +422,15 @@ variant contract_variant(std::vector<std::string>& notes) {
   drop_if_not_implemented(v.scores, "scores", [&] { attn::scores(m, m, out); }, v.name, notes);
   drop_if_not_implemented(v.attention_weights, "attention_weights",
                           [&] { attn::attention_weights(m, m, out, false); }, v.name, notes);
+  std::vector<float> grad(1);
+  drop_if_not_implemented(v.attention_output, "attention_output", [&] { attn::attention_output(m, m, out); }, v.name,
+                          notes);
+  drop_if_not_implemented(v.attention, "attention", [&] { attn::attention(m, m, m, out, false); }, v.name, notes);
+  drop_if_not_implemented(v.streaming_attention, "streaming_attention",
+                          [&] { attn::streaming_attention(m, m, m, out, false, 1); }, v.name, notes);
+  drop_if_not_implemented(v.add_alibi_bias, "add_alibi_bias", [&] { attn::add_alibi_bias(out, 0.5f); }, v.name, notes);
+  drop_if_not_implemented(v.softmax_backward, "softmax_backward", [&] { attn::softmax_backward(one, one, grad); },
+                          v.name, notes);
   return v;
 }
 
@@ -263,14 +460,17 @@ std::vector<std::string> register_kernels(const settings& run) {
   std::vector<variant> variants;
 #if ATTN_BENCH_WITH_REFERENCE
   variants.push_back({"reference", true, false, ref::dot, ref::softmax, ref::stable_softmax, ref::scores,
-                      ref::attention_weights});
+                      ref::attention_weights, ref::attention_output, ref::attention, ref::streaming_attention,
+                      ref::add_alibi_bias, ref::softmax_backward});
 #endif
   variants.push_back(contract_variant(notes));
 #if ATTN_BENCH_WITH_PEERS
   for (const peer& p : installed_peers()) {
     // A peer's softmax is its stable softmax (the reference's softmax is stable too).
+    // Their attention is the weights and one more GEMM; nothing natural streams, biases or
+    // back-propagates, so those kernels have no peer.
     variants.push_back({p.name, false, false, p.dot, p.stable_softmax, p.stable_softmax, p.scores,
-                        p.attention_weights});
+                        p.attention_weights, p.attention_output, p.attention});
   }
 #endif
   register_dot(variants, run);
@@ -278,9 +478,25 @@ std::vector<std::string> register_kernels(const settings& run) {
   register_softmax("stable_softmax", &variant::stable_softmax, variants, run);
   register_scores(variants, run);
   register_attention_weights(variants, run);
+  register_attention_output(variants, run);
+  register_attention(variants, run);
+  register_streaming_attention(variants, run);
+  register_alibi_bias(variants, run);
+  register_softmax_backward(variants, run);
   if (run.run_mode == mode::quick) {
     for (const variant& v : variants) {
       if (v.is_scalar && (v.scores || v.attention_weights)) notes.push_back(v.name + ": quick mode leaves out n > " + std::to_string(kQuickScalarMaxN));
+    }
+#if ATTN_BENCH_WITH_REFERENCE
+    notes.push_back("attention, attention_output, streaming_attention: quick mode leaves out n > " +
+                    std::to_string(kQuickScalarMaxN));
+#endif
+  } else {
+    for (const variant& v : variants) {
+      if (v.is_scalar && (v.attention_output || v.attention || v.streaming_attention)) {
+        notes.push_back(v.name + " attention, attention_output, streaming_attention: n > " +
+                        std::to_string(kQuickScalarMaxN) + " left out");
+      }
     }
   }
   return notes;

@@ -79,6 +79,36 @@ double row_score_error(const matrix_inputs& in, std::size_t i, int implementatio
   return worst;
 }
 
+/// The rows a check looks at: a sample for the oracle, all of them for the reference.
+std::vector<std::size_t> checked_rows(std::size_t n, bool is_reference) {
+  if (is_reference) return sample_rows(n);
+  std::vector<std::size_t> rows(n);
+  for (std::size_t i = 0; i < n; ++i) rows[i] = i;
+  return rows;
+}
+
+/// sum_j A_ij V_jc in long double, for the oracle's weights `a` of one row.
+double oracle_output(std::span<const double> a, const_matrix_view V, std::size_t c) {
+  long double s = 0.0L;
+  for (std::size_t j = 0; j < a.size(); ++j) s += static_cast<long double>(a[j]) * V(j, c);
+  return static_cast<double>(s);
+}
+
+/// The reference's attention() output of the last inputs and mask asked for.
+const matrix& reference_attention(const matrix_inputs& in, bool causal) {
+  static std::size_t n = 0, d = 0;
+  static bool was_causal = false;
+  static matrix O;
+  if (n != in.n || d != in.d || was_causal != causal || O.rows() != in.n) {
+    O = matrix(in.n, in.d);
+    ref::attention(in.Q(), in.K(), in.V(), O, causal);
+    n = in.n;
+    d = in.d;
+    was_causal = causal;
+  }
+  return O;
+}
+
 }  // namespace
 
 std::vector<float> random_vector(std::size_t n, unsigned seed, float spread) {
@@ -96,6 +126,7 @@ const matrix_inputs& inputs_for(std::size_t n, std::size_t d) {
   in.d = d;
   in.q = random_vector(n * d, 4);
   in.k = random_vector(n * d, 5);
+  in.v = random_vector(n * d, 6);
   // sum_c |q_ic| |k_jc| for all pairs, looping over j innermost (over |K| transposed) so
   // the n x n x d products take a second, not ten; each product is exact in double.
   std::vector<double> k_abs_t(d * n);
@@ -193,6 +224,167 @@ std::string check_attention_weights(const_matrix_view got, const matrix_inputs& 
     for (std::size_t j = 0; j < n; ++j) {
       const bool masked = causal && j > i;  // a masked key gets weight exactly 0
       std::string wrong = compare(element(i, j), got(i, j), expected[j], masked ? 0.0 : bound[j], is_reference);
+      if (!wrong.empty()) return wrong;
+    }
+  }
+  return "";
+}
+
+// ------------------------------------------------------------------- extension steps 7-10
+
+const matrix& reference_weights_of(const matrix_inputs& in) { return reference_weights(in, false); }
+
+std::string check_attention_output(const_matrix_view got, const matrix_inputs& in, bool is_reference) {
+  const std::size_t n = in.n, dv = in.d;
+  const matrix& A = reference_weights(in, false);
+  const_matrix_view V = in.V();
+  static std::size_t on = 0, od = 0;  // the reference's output of the last inputs
+  static matrix O;
+  if (!is_reference && (on != n || od != dv || O.rows() != n)) {
+    O = matrix(n, dv);
+    ref::attention_output(A, V, O);
+    on = n;
+    od = dv;
+  }
+  std::vector<double> a(n);
+  for (std::size_t i : checked_rows(n, is_reference)) {
+    std::copy(A.row(i).begin(), A.row(i).end(), a.begin());
+    for (std::size_t c = 0; c < dv; ++c) {
+      double sum_abs = 0.0;
+      for (std::size_t j = 0; j < n; ++j) sum_abs += std::fabs(a[j] * V(j, c));
+      const double expected = is_reference ? oracle_output(a, V, c) : O(i, c);
+      std::string wrong = compare(element(i, c), got(i, c), expected, tol::dot(n, sum_abs, is_reference ? 1 : 2),
+                                  is_reference);
+      if (!wrong.empty()) return wrong;
+    }
+  }
+  return "";
+}
+
+namespace {
+
+/// The bound of output element (i, c) of attention() or streaming_attention() for row i:
+/// the weights' bound (attention_row or streaming_attention_row, exact where masked), then
+/// attention_output for each column. `beta`, `a` are the row's expected scores and weights.
+void output_bounds(const matrix_inputs& in, std::size_t i, std::span<const float> beta, std::span<const float> a,
+                   bool streaming, int implementations, std::span<double> out) {
+  const std::size_t n = in.n, dv = in.d;
+  // The largest score tolerance of the unmasked keys (a masked key's weight is exactly 0).
+  double score_error = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (beta[j] != kMinusInf) score_error = std::max(score_error, tol::scaled_score(in.d, in.sum_abs[i * n + j], implementations));
+  }
+  std::vector<double> b = streaming ? tol::streaming_attention_row(beta, a, score_error, implementations)
+                                    : tol::attention_row(beta, a, score_error, implementations);
+  for (std::size_t j = 0; j < n; ++j) {
+    if (beta[j] == kMinusInf) b[j] = 0.0;
+  }
+  std::vector<float> column(n);
+  for (std::size_t c = 0; c < dv; ++c) {
+    for (std::size_t j = 0; j < n; ++j) column[j] = in.V()(j, c);
+    out[c] = tol::attention_output(b, a, column, implementations);
+  }
+}
+
+/// The reference's attention output and the bound of every element against it (two
+/// implementations), for the last inputs, mask and kind asked for: every variant and block
+/// size of one size is checked against the same.
+struct expected_output {
+  std::size_t n = 0, d = 0;
+  bool causal = false, streaming = false;
+  std::vector<double> bounds;  ///< n x d_v, row-major
+};
+const expected_output& reference_output(const matrix_inputs& in, bool causal, bool streaming) {
+  static expected_output e;
+  if (e.n == in.n && e.d == in.d && e.causal == causal && e.streaming == streaming && !e.bounds.empty()) return e;
+  const std::size_t n = in.n, dv = in.d;
+  const matrix& S = reference_scores(in);
+  const matrix& A = reference_weights(in, causal);
+  e.bounds.assign(n * dv, 0.0);
+  std::vector<float> beta(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) beta[j] = causal && j > i ? kMinusInf : S(i, j);
+    output_bounds(in, i, beta, A.row(i), streaming, 2, std::span<double>(e.bounds).subspan(i * dv, dv));
+  }
+  e.n = n;
+  e.d = dv;
+  e.causal = causal;
+  e.streaming = streaming;
+  return e;
+}
+
+}  // namespace
+
+std::string check_attention(const_matrix_view got, const matrix_inputs& in, bool causal, bool streaming,
+                            bool is_reference) {
+  const std::size_t n = in.n, dv = in.d;
+  if (!is_reference) {
+    const matrix& O = reference_attention(in, causal);
+    const expected_output& e = reference_output(in, causal, streaming);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t c = 0; c < dv; ++c) {
+        std::string wrong = compare(element(i, c), got(i, c), O(i, c), e.bounds[i * dv + c], false);
+        if (!wrong.empty()) return wrong;
+      }
+    }
+    return "";
+  }
+  // The reference against the oracle, on a sample of rows (as check_attention_weights()).
+  std::vector<float> beta(n), a(n);  // the tolerances take float rows
+  std::vector<double> bounds(dv);
+  for (std::size_t i : sample_rows(n)) {
+    std::vector<double> s(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      s[j] = causal && j > i ? -oracle::inf : oracle::scaled_score(in.Q().row(i), in.K().row(j));
+    }
+    const std::vector<double> weights = oracle::softmax(std::span<const double>(s));
+    std::copy(s.begin(), s.end(), beta.begin());
+    std::copy(weights.begin(), weights.end(), a.begin());
+    output_bounds(in, i, beta, a, streaming, 1, bounds);
+    for (std::size_t c = 0; c < dv; ++c) {
+      std::string wrong = compare(element(i, c), got(i, c), oracle_output(weights, in.V(), c), bounds[c], true);
+      if (!wrong.empty()) return wrong;
+    }
+  }
+  return "";
+}
+
+std::string check_softmax_backward(std::span<const float> got, std::span<const float> a, std::span<const float> g,
+                                   bool is_reference) {
+  const std::size_t n = a.size();
+  long double c = 0.0L;
+  double sum_abs = 0.0;
+  for (std::size_t l = 0; l < n; ++l) {
+    c += static_cast<long double>(a[l]) * g[l];
+    sum_abs += std::fabs(static_cast<double>(a[l]) * g[l]);
+  }
+  std::vector<float> theirs(n);
+  if (!is_reference) ref::softmax_backward(a, g, theirs);
+  for (std::size_t j = 0; j < n; ++j) {
+    // The exact a_j (g_j - <g, a>) of the float inputs (in long double), or the reference's.
+    const double expected = is_reference ? static_cast<double>(static_cast<long double>(a[j]) * (g[j] - c)) : theirs[j];
+    std::string wrong = compare("element " + std::to_string(j), got[j], expected,
+                                tol::softmax_backward(a[j], g[j], sum_abs, n, is_reference ? 1 : 2), is_reference);
+    if (!wrong.empty()) return wrong;
+  }
+  return "";
+}
+
+std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference) {
+  matrix theirs;
+  if (!is_reference) {
+    theirs = matrix(S0.rows, S0.cols);
+    std::copy(S0.data, S0.data + S0.rows * S0.cols, theirs.view().data);
+    ref::add_alibi_bias(theirs, slope);
+  }
+  for (std::size_t i = 0; i < S0.rows; ++i) {
+    for (std::size_t j = 0; j < S0.cols; ++j) {
+      const double s = S0(i, j);
+      // The exact s + m (j - i) of the float inputs (double holds it exactly), or the reference's.
+      const double expected =
+          is_reference ? s + static_cast<double>(slope) * (static_cast<double>(j) - static_cast<double>(i)) : theirs(i, j);
+      std::string wrong = compare(element(i, j), got(i, j), expected,
+                                  tol::alibi_bias(s, slope, i, j, is_reference ? 1 : 2), is_reference);
       if (!wrong.empty()) return wrong;
     }
   }

@@ -16,14 +16,15 @@ namespace attn::bench {
 /// n standard normal floats times `spread`, the same for the same seed.
 std::vector<float> random_vector(std::size_t n, unsigned seed, float spread = 1.0f);
 
-/// The random Q and K (n x d each) of the matrix benchmarks, and sum_c |q_ic k_jc| for every
-/// pair, which the score tolerances need. Kept for the last (n, d) asked for.
+/// The random Q, K and V (n x d each: d_v = d) of the matrix benchmarks, and sum_c |q_ic k_jc|
+/// for every pair, which the score tolerances need. Kept for the last (n, d) asked for.
 struct matrix_inputs {
   std::size_t n = 0, d = 0;
-  std::vector<float> q, k;
+  std::vector<float> q, k, v;
   std::vector<double> sum_abs;  ///< n x n, row-major
   const_matrix_view Q() const { return {q.data(), n, d}; }
   const_matrix_view K() const { return {k.data(), n, d}; }
+  const_matrix_view V() const { return {v.data(), n, d}; }
 };
 const matrix_inputs& inputs_for(std::size_t n, std::size_t d);
 
@@ -36,5 +37,22 @@ std::string check_softmax(std::span<const float> got, std::span<const float> x, 
 std::string check_scores(const_matrix_view got, const matrix_inputs& in, bool is_reference);
 std::string check_attention_weights(const_matrix_view got, const matrix_inputs& in, bool causal,
                                     bool is_reference);
+
+// Extension steps 7-10.
+
+/// The reference's (non-causal) attention weights of `in`: the A of the attention_output
+/// benchmarks.
+const matrix& reference_weights_of(const matrix_inputs& in);
+/// O = A V with A = reference_weights_of(in) and V = in.V() (tol::dot per element, as the tests).
+std::string check_attention_output(const_matrix_view got, const matrix_inputs& in, bool is_reference);
+/// O of attention() (`streaming` false: tol::attention_row) or streaming_attention() (true:
+/// tol::streaming_attention_row), with tol::attention_output on top.
+std::string check_attention(const_matrix_view got, const matrix_inputs& in, bool causal, bool streaming,
+                            bool is_reference);
+/// grad_s of softmax_backward(a, g, grad_s) (tol::softmax_backward).
+std::string check_softmax_backward(std::span<const float> got, std::span<const float> a, std::span<const float> g,
+                                   bool is_reference);
+/// S0 + slope (j - i), i.e. add_alibi_bias() on a copy of S0 (tol::alibi_bias).
+std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference);
 
 }  // namespace attn::bench

@@ -1,11 +1,13 @@
 // OpenBLAS: cblas_sdot; cblas_sgemm for Q K^T / sqrt(d), then the mask and a stable
-// softmax written plainly. Eigen: the same with Eigen matrices and array expressions.
+// softmax written plainly; cblas_sgemm for A V. Eigen: the same with Eigen matrices and
+// array expressions. Attention is the weights into an n_q x n_k scratch matrix, then A V.
 // Compiled with ATTN_BENCH_ARCH_FLAGS, like the FMA peak kernel.
 #include "peers.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 #if defined(ATTN_BENCH_HAVE_OPENBLAS)
 #include <cblas.h>
@@ -32,6 +34,14 @@ float inverse_sqrt(std::size_t d) { return 1.0f / std::sqrt(static_cast<float>(d
 /// Row i of a causal score matrix has keys 0..i only: the length of its unmasked prefix.
 /// Masked entries get weight exactly 0, so the softmax runs over that prefix only.
 std::size_t visible(std::size_t i, std::size_t n_k, bool causal) { return causal ? std::min(i + 1, n_k) : n_k; }
+
+/// The n_q x n_k weights of attention(), kept between calls (grown to the largest size
+/// asked for, as a user of the library would keep such a buffer).
+matrix_view scratch_weights(std::size_t n_q, std::size_t n_k) {
+  static std::vector<float> A;
+  if (A.size() < n_q * n_k) A.resize(n_q * n_k);
+  return {A.data(), n_q, n_k};
+}
 
 #endif
 
@@ -63,6 +73,18 @@ void blas_attention_weights(const_matrix_view Q, const_matrix_view K, matrix_vie
     std::fill(A.row(i).begin() + static_cast<std::ptrdiff_t>(keep), A.row(i).end(), 0.0f);  // exp(-inf)
     plain_stable_softmax(A.row(i).first(keep));
   }
+}
+
+void blas_attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(A.rows), static_cast<int>(V.cols),
+              static_cast<int>(A.cols), 1.0f, A.data, static_cast<int>(A.cols), V.data, static_cast<int>(V.cols), 0.0f,
+              O.data, static_cast<int>(O.cols));
+}
+
+void blas_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+  const matrix_view A = scratch_weights(Q.rows, K.rows);
+  blas_attention_weights(Q, K, A, causal);
+  blas_attention_output(A, V, O);
 }
 
 #endif  // ATTN_BENCH_HAVE_OPENBLAS
@@ -104,6 +126,17 @@ void eigen_attention_weights(const_matrix_view Q, const_matrix_view K, matrix_vi
   }
 }
 
+void eigen_attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
+  Eigen::Map<row_major> o(O.data, static_cast<Eigen::Index>(O.rows), static_cast<Eigen::Index>(O.cols));
+  o.noalias() = as_eigen(A) * as_eigen(V);
+}
+
+void eigen_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+  const matrix_view A = scratch_weights(Q.rows, K.rows);
+  eigen_attention_weights(Q, K, A, causal);
+  eigen_attention_output(A, V, O);
+}
+
 #endif  // ATTN_BENCH_HAVE_EIGEN
 
 }  // namespace
@@ -112,10 +145,12 @@ std::vector<peer> installed_peers() {
   std::vector<peer> peers;
 #if defined(ATTN_BENCH_HAVE_OPENBLAS)
   openblas_set_num_threads(1);  // the reference runs on one thread
-  peers.push_back({"openblas", blas_dot, nullptr, blas_scores, blas_attention_weights});
+  peers.push_back({"openblas", blas_dot, nullptr, blas_scores, blas_attention_weights, blas_attention_output,
+                   blas_attention});
 #endif
 #if defined(ATTN_BENCH_HAVE_EIGEN)
-  peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, eigen_scores, eigen_attention_weights});
+  peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, eigen_scores, eigen_attention_weights,
+                   eigen_attention_output, eigen_attention});
 #endif
   return peers;
 }

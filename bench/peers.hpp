@@ -1,5 +1,5 @@
 // Peers the reference is compared with, when installed: OpenBLAS and Eigen, each doing the
-// kernels the way a user of that library would. They are benchmark subjects, not
+// kernels the way a user of that library would (attention: the weights, then one more GEMM). They are benchmark subjects, not
 // implementations of the contract: they skip its shape checks and special rows (NaN, +inf),
 // which the benchmarks' random inputs never hold.
 #pragma once
@@ -18,6 +18,8 @@ struct peer {
   void (*stable_softmax)(std::span<float> row);
   void (*scores)(const_matrix_view Q, const_matrix_view K, matrix_view S);
   void (*attention_weights)(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal);
+  void (*attention_output)(const_matrix_view A, const_matrix_view V, matrix_view O);
+  void (*attention)(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal);
 };
 
 /// The peers this build found (ATTN_BENCH_HAVE_OPENBLAS, ATTN_BENCH_HAVE_EIGEN), set up to

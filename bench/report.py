@@ -11,8 +11,8 @@
         percentage of the FMA peak measured in the same run, and its speed-up over every
         other variant (their time divided by the reference's; above 1: the reference is faster).
     report.py chart FILE OUT.png
-        Throughput against size for the kernels with one size parameter (the docs' chart;
-        needs matplotlib).
+        Throughput against size for the kernels with one size parameter, a vector or row
+        length (the docs' chart; needs matplotlib).
 
 Benchmark names are kernel/size.../variant, e.g. attention_weights/n=1024/d=64/causal/eigen.
 """
@@ -181,7 +181,8 @@ def summary(res: Results) -> str:
 
 
 def chart(src: str, out: str) -> None:
-    """Throughput against length for each kernel with one size parameter (dot, softmax)."""
+    """Throughput against length for each kernel with one size parameter (dot, the softmaxes,
+    softmax_backward); add_alibi_bias has one too, but its n is the side of an n x n matrix."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -192,7 +193,7 @@ def chart(src: str, out: str) -> None:
     for (kernel, size, variant), values in res.values.items():
         key, _, number = size.partition("=")
         counter = "FLOP/s" if kernel == "dot" else "elements/s"
-        if "/" in size or not number.isdigit() or counter not in values or kernel == "fma_peak":
+        if "/" in size or not number.isdigit() or counter not in values or kernel in ("fma_peak", "add_alibi_bias"):
             continue
         series[(kernel, variant)].append((int(number), values[counter] / 1e9))
     kernels = [k for k, _ in res.rows if any(s[0] == k for s in series)]
