@@ -109,7 +109,7 @@ def test_class(work: Path) -> None:
           "stubs: every unit is 'not started'")
 
     broken = results["broken"]
-    for key in ("step1", "step3", "hidden1", "hidden3"):
+    for key in ("step1", "step3", "step8", "step10", "hidden1", "hidden3"):
         check(broken[key]["score"] == broken[key]["max_score"], f"broken: {key} keeps its points")
     check(broken["step2"]["score"] == 0 and broken["step2"]["output"].startswith("does not compile"),
           "broken: step 2 does not compile and scores 0")
@@ -124,13 +124,20 @@ def test_class(work: Path) -> None:
     check(0 < step5["score"] < step5["max_score"] and "step 2" in step5["output"],
           "broken: step 5 loses only its tests that call step 2 (attention_weights)")
     check(f"--rng-seed {SEED}" in step5["output"], "broken: a failing step prints the seed to rerun with")
+    for key in ("step7", "step9"):  # their whole-attention tests call attention_weights, hence scores
+        check(0 < broken[key]["score"] < broken[key]["max_score"],
+              f"broken: {key} loses only its tests that need step 2")
     expected = sum(broken[k]["score"] for k in broken)
     check(float(rows["broken"]["total"]) == expected, "broken: the gradebook total matches results.json")
 
     junit = ET.parse(out / "broken" / "junit.xml").getroot()
     cases = junit.findall(".//testcase")
     check(len(cases) == len(STEPS) + 2, "broken: junit.xml has one test case per unit")
-    check(sum(1 for c in cases if c.find("failure") is not None) == 4, "broken: junit.xml has 4 failures")
+    failed = sorted(k for k, t in broken.items() if t["status"] == "failed")
+    check(failed == ["step2", "step4", "step5", "step6", "step7", "step9"],
+          f"broken: exactly steps 2, 4, 6 and the tests that need step 2 fail (failed: {failed})")
+    check(sum(1 for c in cases if c.find("failure") is not None) == len(failed),
+          "broken: junit.xml has one failure per failed unit")
 
     # One folder, no hidden tests: the same build, reconfigured; the maximum is the manifest's.
     single = work / "single"
