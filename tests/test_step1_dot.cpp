@@ -138,3 +138,43 @@ TEST_CASE("infinities in the dot product follow IEEE arithmetic", "[step1]") {
   const std::vector<float> a{inf, -inf}, b{1.0f, 1.0f};
   ATTN_CHECK_CLOSE("dot([inf, -inf], [1, 1])", qnan, attn::dot(a, b), 0.0);
 }
+
+TEST_CASE("a dot product of a million components misses none of them", "[step1]") {
+  // Every partial sum of these products is an integer below 2^24, so it is exact in float
+  // whatever the summation order: the answer must be exactly right.
+  const std::size_t d = 1000000;
+  const std::vector<float> ones(d, 1.0f);
+  std::vector<float> k(d, 1.0f);
+  k.front() = 3.0f;
+  k.back() = 2.0f;
+  ATTN_CHECK_CLOSE("dot(ones, ones) for d = 10^6", 1e6, attn::dot(ones, ones), 0.0);
+  ATTN_CHECK_CLOSE("dot(ones, [3, 1, ..., 1, 2]) for d = 10^6", 1e6 + 3.0, attn::dot(ones, k), 0.0);
+}
+
+TEST_CASE("a dot product beyond the largest float is an infinity of the right sign", "[step1]") {
+  // 1e20 * 1e20 = 1e40 > FLT_MAX = 3.4e38: every correct solution, float or double
+  // accumulator, ends at +-inf, never at a wrapped or clamped finite number.
+  const std::vector<float> q{1e20f, 1e20f}, k{1e20f, 1e20f}, minus_k{-1e20f, -1e20f};
+  ATTN_CHECK_CLOSE("dot([1e20, 1e20], [1e20, 1e20])", inf, attn::dot(q, k), 0.0, inputs().add("q", q).add("k", k));
+  ATTN_CHECK_CLOSE("dot([1e20, 1e20], [-1e20, -1e20])", -inf, attn::dot(q, minus_k), 0.0,
+                   inputs().add("q", q).add("k", minus_k));
+}
+
+TEST_CASE("products that underflow to denormals still count", "[step1]") {
+  // 1e-22 * 1e-22 = 1e-44 is below FLT_MIN = 1.2e-38: a denormal float. tol::dot allows
+  // one denormal spacing per underflowing operation, not a flush to zero.
+  for (const std::size_t d : {1u, 5u, 16u, 37u}) {
+    std::vector<float> q(d), k(d);
+    for (std::size_t t = 0; t < d; ++t) {
+      q[t] = 1e-22f * static_cast<float>(t % 3 + 1);
+      k[t] = 1e-22f;
+    }
+    const double exact = [&] {
+      double s = 0.0;
+      for (std::size_t t = 0; t < d; ++t) s += static_cast<double>(q[t]) * static_cast<double>(k[t]);
+      return s;
+    }();
+    ATTN_CHECK_CLOSE("dot of denormal products, d = " + std::to_string(d), exact, attn::dot(q, k),
+                     tol::dot(d, attn::test::sum_abs_products(q, k), 1), inputs().add("q", q).add("k", k));
+  }
+}

@@ -184,3 +184,44 @@ TEST_CASE("a NaN in one query makes that query's scores NaN and no others", "[st
   const std::vector<float> q{1.0f, qnan}, k{1.0f, 1.0f};
   ATTN_CHECK_CLOSE("scaled_score([1, nan], [1, 1])", qnan, attn::scaled_score(q, k), 0.0);
 }
+
+TEST_CASE("with d = 1 every score is the plain product q_i k_j", "[step2]") {
+  // sqrt(1) = 1 and a single product is rounded once: exact for every correct solution.
+  const attn::matrix Q{{0.1f}, {-3.0f}, {1e-20f}}, K{{0.3f}, {7.0f}, {-2.5f}, {1e-30f}};
+  attn::matrix S(3, 4, qnan);
+  attn::scores(Q, K, S);
+  attn::matrix expected(3, 4);
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t j = 0; j < 4; ++j) expected(i, j) = Q(i, 0) * K(j, 0);
+  }
+  ATTN_CHECK_ALL_CLOSE("scores with d = 1", expected, S, 0.0, inputs().add("Q", Q).add("K", K));
+  ATTN_CHECK_CLOSE("scaled_score([-3], [7])", -21.0, attn::scaled_score(Q.row(1), K.row(1)), 0.0);
+}
+
+TEST_CASE("an infinite component gives infinite scores, and inf * 0 gives NaN", "[step2]") {
+  // IEEE arithmetic, as in step 1: q_1 = [inf, 1] against keys [2, 1], [-2, 1] and [0, 1].
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  const attn::matrix Q{{1.0f, 2.0f}, {inf, 1.0f}};
+  const attn::matrix K{{2.0f, 1.0f}, {-2.0f, 1.0f}, {0.0f, 1.0f}};
+  attn::matrix S(2, 3, 0.0f);
+  attn::scores(Q, K, S);
+  const double r = std::sqrt(2.0);
+  ATTN_CHECK_ALL_CLOSE("scores with an infinite query component",
+                       (std::initializer_list<double>{4.0 / r, 0.0, 2.0 / r, inf, -inf, qnan}), S,
+                       (std::initializer_list<double>{tol::scaled_score(2, 4.0, 1), tol::scaled_score(2, 4.0, 1),
+                                                      tol::scaled_score(2, 2.0, 1), 0.0, 0.0, 0.0}),
+                       inputs().add("Q", Q).add("K", K));
+  ATTN_CHECK_CLOSE("scaled_score([inf, 1], [-2, 1])", -inf, attn::scaled_score(Q.row(1), K.row(1)), 0.0);
+}
+
+TEST_CASE("a NaN in one key makes that key's column of scores NaN and no other", "[step2]") {
+  auto gen = attn::test::rng(206);
+  const auto Q = attn::test::uniform_matrix(gen, 4, 6, -1.0f, 1.0f);
+  auto K = attn::test::uniform_matrix(gen, 3, 6, -1.0f, 1.0f);
+  K(2, 5) = qnan;
+  auto expected = reference_scores(Q, K);
+  for (std::size_t i = 0; i < 4; ++i) expected.S(i, 2) = qnan;
+  attn::matrix S(4, 3, 0.0f);
+  attn::scores(Q, K, S);
+  ATTN_CHECK_ALL_CLOSE("scores with NaN in K(2, 5)", expected.S, S, expected.bounds, inputs().add("Q", Q).add("K", K));
+}

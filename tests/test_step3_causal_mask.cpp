@@ -153,3 +153,14 @@ TEST_CASE("masked positions get exactly zero weight", "[step3]") {
   }
   ATTN_CHECK_ALL_CLOSE("scores + causal_mask(5)", masked(scores), added, 0.0, inputs().add("scores", scores));
 }
+
+TEST_CASE("one query over a million keys sees only the first of them", "[step3]") {
+  const std::size_t n = 1000000;
+  attn::matrix S(1, n, 0.5f);
+  attn::apply_causal_mask(S);
+  std::size_t wrong = 0;
+  for (std::size_t j = 1; j < n; ++j) wrong += S(0, j) == -inf ? 0 : 1;
+  CHECK(S(0, 0) == 0.5f);
+  INFO("entries (0, j > 0) of a 1 x 10^6 score row that are not -inf");
+  CHECK(wrong == 0u);
+}

@@ -231,3 +231,45 @@ TEST_CASE("after the causal mask a query gives the future no weight at all", "[s
   }
   ATTN_CHECK_ALL_CLOSE("softmax_rows of 4 masked equal scores", expected, S, bounds);
 }
+
+TEST_CASE("a million equal scores get a millionth of the weight each, exactly", "[step4]") {
+  // n = 2^20: exp(0) = 1, every partial sum is an integer below 2^24 and 1 / 2^20 is a
+  // power of two, so each weight is exactly 2^-20 in any summation order.
+  const std::size_t n = std::size_t{1} << 20;
+  std::vector<float> a(n, 0.0f);
+  attn::softmax(a);
+  std::size_t wrong = 0;
+  for (const float w : a) wrong += w == 0x1p-20f ? 0 : 1;
+  INFO("weights of 2^20 zero scores that are not exactly 2^-20");
+  CHECK(wrong == 0u);
+}
+
+TEST_CASE("a million queries with one key each give it all their weight", "[step4]") {
+  auto gen = attn::test::rng(407);
+  const std::size_t n = 1000000;
+  attn::matrix S = attn::test::uniform_matrix(gen, n, 1, -30.0f, 30.0f);
+  const attn::matrix before = S;
+  attn::softmax_rows(S);
+  std::size_t wrong = 0, first = n;
+  const std::vector<float> one{1.0f};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::vector<float> x{before(i, 0)};
+    if (!(std::fabs(S(i, 0) - 1.0) <= tol::softmax_row(x, one, 1)[0]) && wrong++ == 0) first = i;
+  }
+  INFO("rows of a 10^6 x 1 score matrix whose single weight is not 1; the first is row " << first);
+  CHECK(wrong == 0u);
+}
+
+TEST_CASE("a score of 88, just below exp's overflow threshold, still gives the exact weights", "[step4]") {
+  // exp(88) = 1.65e38 < FLT_MAX = 3.4e38 (ln FLT_MAX = 88.7228), so even the naive formula
+  // is fine here; from 88.73 on, exp overflows and only step 5's stable softmax survives.
+  for (const std::vector<float>& scores :
+       {std::vector<float>{88.0f}, std::vector<float>{88.0f, 0.0f}, std::vector<float>{88.0f, 87.0f},
+        std::vector<float>{87.5f, 88.0f, -88.0f}}) {
+    std::vector<float> a = scores;
+    attn::softmax(a);
+    const auto exact = exact_softmax(scores);
+    ATTN_CHECK_ALL_CLOSE("softmax near exp's overflow threshold", exact, a, tol::softmax_row(scores, to_floats(exact), 1),
+                         inputs().add("scores", scores));
+  }
+}

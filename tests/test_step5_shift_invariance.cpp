@@ -408,3 +408,47 @@ TEST_CASE("an empty row has no weights and its log-sum-exp is -inf", "[step5]") 
   CHECK(none.empty());
   CHECK(attn::log_sum_exp(none) == -inf);
 }
+
+TEST_CASE("a million equal scores of 1000 get weight exactly 2^-20 each: no overflow however long the row", "[step5]") {
+  // n = 2^20 scores of 1000: exp(1000) overflows, exp(1000 - max) = exp(0) = 1 does not.
+  // Every partial sum is an integer below 2^24, so each weight is exactly 2^-20.
+  const std::size_t n = std::size_t{1} << 20;
+  std::vector<float> a(n, 1000.0f);
+  attn::stable_softmax(a);
+  std::size_t wrong = 0;
+  for (const float w : a) wrong += w == 0x1p-20f ? 0 : 1;
+  INFO("weights of 2^20 scores of 1000 that are not exactly 2^-20");
+  CHECK(wrong == 0u);
+  const std::vector<float> x(n, 1000.0f), weights(n, 0x1p-20f);
+  const double L = 1000.0 + 20.0 * std::log(2.0);  // log(2^20 e^1000)
+  ATTN_CHECK_CLOSE("log_sum_exp of 2^20 scores of 1000", L, attn::log_sum_exp(x), tol::log_sum_exp(x, weights, L, 1));
+}
+
+TEST_CASE("one query and one key, d = 1: the key takes all the weight whatever the score", "[step5]") {
+  for (const float q : {0.0f, -1e30f, 1e30f, 88.7228f, 200.0f, -200.0f}) {
+    for (const bool causal : {false, true}) {
+      const attn::matrix Q{{q}}, K{{1.5f}};
+      attn::matrix A(1, 1, qnan);
+      attn::attention_weights(Q, K, A, causal);
+      ATTN_CHECK_CLOSE(std::string(causal ? "causal " : "") + "attention of one query " + attn::test::fmt(q) +
+                           " on one key",
+                       1.0, A(0, 0), 0.0, inputs().add("Q", Q).add("K", K));
+    }
+  }
+}
+
+TEST_CASE("a key with an infinite component takes all the weight of the queries that point its way", "[step5]") {
+  // k_1 = [inf, 1]: q_0 = [1, 0.5] scores +inf on it (all its weight; the finite scores get 0),
+  // q_1 = [-1, 0.5] scores -inf on it (weight exactly 0; k_0 takes it all).
+  const attn::matrix Q{{1.0f, 0.5f}, {-1.0f, 0.5f}};
+  const attn::matrix K{{1.0f, 1.0f}, {inf, 1.0f}};
+  for (const bool causal : {false, true}) {
+    attn::matrix A(2, 2, qnan);
+    attn::attention_weights(Q, K, A, causal);
+    // Causal: query 0 sees key 0 only (finite score: weight 1); query 1 sees both.
+    const std::vector<double> expected = causal ? std::vector<double>{1.0, 0.0, 1.0, 0.0}
+                                                : std::vector<double>{0.0, 1.0, 1.0, 0.0};
+    ATTN_CHECK_ALL_CLOSE(std::string(causal ? "causal " : "") + "attention with an infinite key component", expected,
+                         A, 0.0, inputs().add("Q", Q).add("K", K));
+  }
+}

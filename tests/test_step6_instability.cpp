@@ -275,3 +275,17 @@ TEST_CASE("NaN weights give NaN entropy and NaN Jacobian rows and columns", "[st
   }
   ATTN_CHECK_CLOSE("entropy([])", 0.0, attn::entropy(std::span<const float>()), 0.0);
 }
+
+TEST_CASE("a million uniform weights have entropy ln 2^20", "[step6]") {
+  const std::size_t n = std::size_t{1} << 20;
+  const std::vector<float> a(n, 0x1p-20f);  // exact: 1 / 2^20
+  ATTN_CHECK_CLOSE("entropy of 2^20 uniform weights", 20.0 * std::log(2.0), attn::entropy(a), tol::entropy(a, 1));
+}
+
+TEST_CASE("weights that underflow to denormals still count in the entropy", "[step6]") {
+  // 1e-40 and 1.4e-45 are denormal floats: their terms -a ln a = 9.2e-39 and 1.4e-43 are
+  // the whole entropy here (1 ln 1 = 0), and tol::entropy allows only their rounding.
+  const std::vector<float> a{1.0f, 1e-40f, std::numeric_limits<float>::denorm_min()};
+  ATTN_CHECK_CLOSE("entropy with denormal weights", exact_entropy(a), attn::entropy(a), tol::entropy(a, 1),
+                   inputs().add("a", a));
+}
