@@ -22,7 +22,7 @@ for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
     student|full) set_name=$arg ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg'; expected --check, student or full" >&2; exit 2 ;;
   esac
 done
