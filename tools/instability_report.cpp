@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <random>
 #include <span>
 #include <string>
@@ -136,6 +137,12 @@ options parse(int argc, char** argv) {
     if (d == 0) fail("--d: every dimension must be at least 1");
   }
   if (opt.n < 2) fail("--n must be at least 2 (ln n is the entropy scale)");
+  // An n x n weight matrix and n x d queries must fit in memory: refuse what cannot.
+  constexpr std::size_t kMaxN = 16384, kMaxD = 65536;
+  if (opt.n > kMaxN) fail("--n " + std::to_string(opt.n) + " is too large; expected at most " + std::to_string(kMaxN));
+  for (const std::size_t d : opt.dims) {
+    if (d > kMaxD) fail("--d " + std::to_string(d) + " is too large; expected at most " + std::to_string(kMaxD));
+  }
   if (opt.trials == 0) fail("--trials must be at least 1");
   if (opt.samples == 0) fail("--samples must be at least 1");
   return opt;
@@ -236,13 +243,18 @@ void print_table(const std::vector<row>& rows, const options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const options opt = parse(argc, argv);
-  std::vector<row> rows;
-  for (const std::size_t d : opt.dims) rows.push_back(measure(d, opt));
-  if (opt.csv) {
-    print_csv(rows);
-  } else {
-    print_table(rows, opt);
+  try {
+    const options opt = parse(argc, argv);
+    std::vector<row> rows;
+    for (const std::size_t d : opt.dims) rows.push_back(measure(d, opt));
+    if (opt.csv) {
+      print_csv(rows);
+    } else {
+      print_table(rows, opt);
+    }
+    return 0;
+  } catch (const std::exception& e) {  // e.g. std::bad_alloc: a message, never std::terminate
+    std::fprintf(stderr, "attn_instability_report: %s\n", e.what());
+    return 2;
   }
-  return 0;
 }

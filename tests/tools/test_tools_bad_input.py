@@ -119,10 +119,6 @@ class InstabilityReportBadInputTest(unittest.TestCase, RefusesCleanly):
             with self.subTest(cmd=cmd[1:]):
                 self.assert_refused(cmd, message)
 
-    # Known bug, reported: main() lets std::invalid_argument (and std::bad_alloc) escape, so
-    # the program ends in std::terminate. Remove this decorator with the fix (a try/catch in
-    # main printing the message and returning 2); unittest then fails until it is removed.
-    @unittest.expectedFailure
     def test_sizes_too_large_for_memory_are_refused_not_a_crash(self):
         # n * d floats overflow size_t: attn::matrix refuses with std::invalid_argument,
         # which the tool must turn into a message and an exit status, not std::terminate.
