@@ -198,15 +198,14 @@ def _wait_for_save(previous: dict[str, float], poll: float) -> dict[str, float]:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     steps = course.load_steps()
-    configure_student()
-    style = Style(course.colour_enabled(sys.stdout))
+    step = None
     if args.number is not None:
         try:
             step = course.find_step(steps, args.number)
         except ValueError as e:
             fail(str(e))
-    else:
-        step = None
+    configure_student()
+    style = Style(course.colour_enabled(sys.stdout))
     mtimes = _exercise_mtimes()
     how = "file events (inotifywait)" if shutil.which("inotifywait") else f"polling every {args.poll:g} s"
     while True:
