@@ -14,25 +14,18 @@
 #include "support/catch.hpp"
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
 namespace {
 
 namespace tol = attn::test::tol;
+namespace oracle = attn::test::oracle;
 using attn::test::inputs;
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 
 std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
-
-/// softmax(x) in double straight from the formula (inputs in [-30, 30]: no overflow).
-std::vector<double> exact_softmax(std::span<const float> x) {
-  double sum = 0.0;
-  for (float v : x) sum += std::exp(static_cast<double>(v));
-  std::vector<double> a;
-  for (float v : x) a.push_back(std::exp(static_cast<double>(v)) / sum);
-  return a;
-}
 
 std::vector<float> to_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
@@ -190,7 +183,7 @@ TEST_CASE("softmax_rows normalises each query's row, not each key's column", "[s
   const attn::matrix S{{1.0f, 2.0f, 3.0f}, {3.0f, 2.0f, 1.0f}};
   attn::matrix A = S;
   attn::softmax_rows(A);
-  const auto e = exact_softmax(S.row(0));
+  const auto e = oracle::softmax(S.row(0));
   const std::vector<double> expected{e[0], e[1], e[2], e[2], e[1], e[0]};
   std::vector<double> bounds = tol::softmax_row(S.row(0), to_floats(e), 1);
   const auto b1 = tol::softmax_row(S.row(1), std::vector<float>{float(e[2]), float(e[1]), float(e[0])}, 1);
@@ -268,7 +261,7 @@ TEST_CASE("a score of 88, just below exp's overflow threshold, still gives the e
         std::vector<float>{87.5f, 88.0f, -88.0f}}) {
     std::vector<float> a = scores;
     attn::softmax(a);
-    const auto exact = exact_softmax(scores);
+    const auto exact = oracle::softmax(scores);
     ATTN_CHECK_ALL_CLOSE("softmax near exp's overflow threshold", exact, a, tol::softmax_row(scores, to_floats(exact), 1),
                          inputs().add("scores", scores));
   }

@@ -16,37 +16,19 @@
 #include "support/catch.hpp"
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
 namespace {
 
 namespace tol = attn::test::tol;
+namespace oracle = attn::test::oracle;
 using attn::test::inputs;
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 
 std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 std::vector<float> to_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
-
-/// softmax(x) in double, shifted by the max (finite rows without +inf).
-std::vector<double> exact_softmax(std::span<const float> x) {
-  double m = -INFINITY;
-  for (float v : x) m = std::max(m, static_cast<double>(v));
-  double sum = 0.0;
-  for (float v : x) sum += std::exp(static_cast<double>(v) - m);
-  std::vector<double> a;
-  for (float v : x) a.push_back(std::exp(static_cast<double>(v) - m) / sum);
-  return a;
-}
-
-/// log sum_j exp(x_j) in double (finite rows).
-double exact_log_sum_exp(std::span<const float> x) {
-  double m = -INFINITY;
-  for (float v : x) m = std::max(m, static_cast<double>(v));
-  double sum = 0.0;
-  for (float v : x) sum += std::exp(static_cast<double>(v) - m);
-  return m + std::log(sum);
-}
 
 /// Elementwise sum of two bound vectors.
 std::vector<double> plus(std::vector<double> a, const std::vector<double>& b) {
@@ -106,7 +88,7 @@ TEST_CASE("adding a constant to one query's scores leaves its weights unchanged 
   // True or false: adding the same constant to all of a query's scores changes its weights?
   // False: exp(s_j + c) / sum_l exp(s_l + c) = exp(s_j) / sum_l exp(s_l).
   const std::vector<float> scores{1.0f, 2.0f, 3.0f};
-  const auto exact = exact_softmax(scores);
+  const auto exact = oracle::softmax(scores);
   for (const float c : {0.0f, 10.0f, -10.0f, 100.0f, -100.0f, 1000.0f, -1000.0f}) {
     std::vector<float> shifted{1.0f + c, 2.0f + c, 3.0f + c};  // exact in float
     const std::vector<float> x = shifted;
@@ -122,7 +104,7 @@ TEST_CASE("the naive softmax of [1000, 1001, 1002] overflows, the stable one giv
   CHECK(std::isnan(std::exp(1000.0f) / (std::exp(1000.0f) + std::exp(1001.0f) + std::exp(1002.0f))));
   const std::vector<float> scores{1000.0f, 1001.0f, 1002.0f};
   const std::vector<float> small{0.0f, 1.0f, 2.0f};
-  const auto exact = exact_softmax(small);
+  const auto exact = oracle::softmax(small);
   std::vector<float> a = scores;
   attn::stable_softmax(a);
   ATTN_CHECK_ALL_CLOSE("stable_softmax([1000, 1001, 1002])", exact, a, tol::softmax_row(scores, to_floats(exact), 1),
@@ -145,12 +127,12 @@ TEST_CASE("float exp overflows just above ln(FLT_MAX) = 88.7228; the stable soft
       {-1e4f, -1e4f + 0.5f, -1e4f + 1.0f},  // underflow, the mirror image
   };
   for (const auto& x : rows) {
-    const auto exact = exact_softmax(x);
+    const auto exact = oracle::softmax(x);
     std::vector<float> a = x;
     attn::stable_softmax(a);
     ATTN_CHECK_ALL_CLOSE("stable_softmax of large scores", exact, a, tol::softmax_row(x, to_floats(exact), 1),
                          inputs().add("scores", x));
-    const double L = exact_log_sum_exp(x);
+    const double L = oracle::log_sum_exp(x);
     ATTN_CHECK_CLOSE("log_sum_exp of large scores", L, attn::log_sum_exp(x),
                      tol::log_sum_exp(x, to_floats(exact), L, 1), inputs().add("row", x));
   }
@@ -280,8 +262,8 @@ TEST_CASE("log-sum-exp of the card's rows is the log of the softmax denominator"
   const std::vector<std::vector<float>> rows{
       {1.0f, 2.0f, 3.0f}, {0.0f, 0.0f}, {1000.0f, 1000.0f}, {-5.0f}, {200.0f}, {-inf, 0.0f}, {-inf, 1.5f, -inf}};
   for (const auto& x : rows) {
-    const double L = exact_log_sum_exp(x);
-    ATTN_CHECK_CLOSE("log_sum_exp", L, attn::log_sum_exp(x), tol::log_sum_exp(x, to_floats(exact_softmax(x)), L, 1),
+    const double L = oracle::log_sum_exp(x);
+    ATTN_CHECK_CLOSE("log_sum_exp", L, attn::log_sum_exp(x), tol::log_sum_exp(x, to_floats(oracle::softmax(x)), L, 1),
                      inputs().add("row", x));
   }
   // The empty sum is 0 and its log -inf; likewise a row with nothing to attend to.

@@ -14,33 +14,15 @@
 #include "support/catch.hpp"
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
 namespace {
 
 namespace tol = attn::test::tol;
+namespace oracle = attn::test::oracle;
 using attn::test::inputs;
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
-
-/// softmax(x) in double, shifted by the max.
-std::vector<double> exact_softmax(std::span<const float> x) {
-  double m = -INFINITY;
-  for (float v : x) m = std::max(m, static_cast<double>(v));
-  double sum = 0.0;
-  for (float v : x) sum += std::exp(static_cast<double>(v) - m);
-  std::vector<double> a;
-  for (float v : x) a.push_back(std::exp(static_cast<double>(v) - m) / sum);
-  return a;
-}
-
-/// -sum a ln a in double for the given float weights (0 ln 0 = 0).
-double exact_entropy(std::span<const float> a) {
-  double h = 0.0;
-  for (float v : a) {
-    if (v > 0.0f) h -= static_cast<double>(v) * std::log(static_cast<double>(v));
-  }
-  return h;
-}
 
 /// The bound on one implementation's Jacobian against the exact one, entry by entry.
 std::vector<double> jacobian_bounds(std::span<const float> a, int implementations) {
@@ -49,17 +31,6 @@ std::vector<double> jacobian_bounds(std::span<const float> a, int implementation
     for (std::size_t j = 0; j < a.size(); ++j) b.push_back(tol::jacobian(a[i], a[j], i == j, implementations));
   }
   return b;
-}
-
-/// J_ij = a_i (delta_ij - a_j) in double for the given float weights.
-std::vector<double> exact_jacobian(std::span<const float> a) {
-  std::vector<double> J;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    for (std::size_t j = 0; j < a.size(); ++j) {
-      J.push_back(static_cast<double>(a[i]) * ((i == j ? 1.0 : 0.0) - static_cast<double>(a[j])));
-    }
-  }
-  return J;
 }
 
 }  // namespace
@@ -142,7 +113,7 @@ TEST_CASE("uniform weights over n positions have entropy ln n", "[step6]") {
   // Otherwise the weights are fl(1/n), and the exact entropy of those floats is the target.
   for (const std::size_t n : {3u, 5u, 7u, 17u, 33u, 1000u}) {
     const std::vector<float> a(n, 1.0f / static_cast<float>(n));
-    ATTN_CHECK_CLOSE("entropy of " + std::to_string(n) + " uniform weights", exact_entropy(a), attn::entropy(a),
+    ATTN_CHECK_CLOSE("entropy of " + std::to_string(n) + " uniform weights", oracle::entropy(a), attn::entropy(a),
                      tol::entropy(a, 1));
   }
 }
@@ -179,7 +150,7 @@ TEST_CASE("the card's scaled scores [112, 96] / 8 give weights [0.8808, 0.1192] 
                        tol::card(4), inputs().add("scores", scaled));
   const float h = attn::entropy(a);
   ATTN_CHECK_CLOSE("entropy of softmax([14, 12]) (card, 3 decimals)", 0.365, h, tol::card(3), inputs().add("a", a));
-  ATTN_CHECK_CLOSE("entropy of softmax([14, 12])", exact_entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
+  ATTN_CHECK_CLOSE("entropy of softmax([14, 12])", oracle::entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
 }
 
 TEST_CASE("unscaled scores [112, 96] give nearly one-hot weights with almost no entropy or gradient", "[step6]") {
@@ -189,25 +160,25 @@ TEST_CASE("unscaled scores [112, 96] give nearly one-hot weights with almost no 
   INFO("weights of [112, 96]: " << attn::test::fmt(a[0]) << ", " << attn::test::fmt(a[1]));
   CHECK(a[0] > 0.999999f);  // 1 / (1 + e^-16) = 0.99999989
   const float h = attn::entropy(a);
-  ATTN_CHECK_CLOSE("entropy of softmax([112, 96])", exact_entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
+  ATTN_CHECK_CLOSE("entropy of softmax([112, 96])", oracle::entropy(a), h, tol::entropy(a, 1), inputs().add("a", a));
   INFO("entropy of softmax([112, 96]) is " << attn::test::fmt(h) << " nats");
   CHECK(h < 1e-5f);
   // The Jacobian's largest entry is a_0 a_1 = e^-16 / (1 + e^-16)^2 ~ 1.1e-7: no gradient.
   attn::matrix J(2, 2);
   attn::softmax_jacobian(a, J);
-  ATTN_CHECK_ALL_CLOSE("softmax_jacobian of nearly one-hot weights", exact_jacobian(a), J, jacobian_bounds(a, 1),
+  ATTN_CHECK_ALL_CLOSE("softmax_jacobian of nearly one-hot weights", oracle::softmax_jacobian(a), J, jacobian_bounds(a, 1),
                        inputs().add("a", a));
   for (const float x : J.elements()) CHECK(std::fabs(x) < 1e-6f);
 }
 
 TEST_CASE("the softmax Jacobian of softmax([1, 2, 3]) has rows summing to 0 and trace 0.48946", "[step6]") {
   const std::vector<float> scores{1.0f, 2.0f, 3.0f};
-  const auto exact = exact_softmax(scores);
+  const auto exact = oracle::softmax(scores);
   const std::vector<float> a(exact.begin(), exact.end());
   attn::matrix J(3, 3, qnan);
   attn::softmax_jacobian(a, J);
   const auto bounds = jacobian_bounds(a, 1);
-  ATTN_CHECK_ALL_CLOSE("softmax_jacobian(softmax([1, 2, 3]))", exact_jacobian(a), J, bounds, inputs().add("a", a));
+  ATTN_CHECK_ALL_CLOSE("softmax_jacobian(softmax([1, 2, 3]))", oracle::softmax_jacobian(a), J, bounds, inputs().add("a", a));
   // Row i sums to a_i (1 - sum_j a_j), which is 0 up to the rounding of the float weights.
   const double total = static_cast<double>(a[0]) + a[1] + a[2];
   for (std::size_t i = 0; i < 3; ++i) {
@@ -286,6 +257,6 @@ TEST_CASE("weights that underflow to denormals still count in the entropy", "[st
   // 1e-40 and 1.4e-45 are denormal floats: their terms -a ln a = 9.2e-39 and 1.4e-43 are
   // the whole entropy here (1 ln 1 = 0), and tol::entropy allows only their rounding.
   const std::vector<float> a{1.0f, 1e-40f, std::numeric_limits<float>::denorm_min()};
-  ATTN_CHECK_CLOSE("entropy with denormal weights", exact_entropy(a), attn::entropy(a), tol::entropy(a, 1),
+  ATTN_CHECK_CLOSE("entropy with denormal weights", oracle::entropy(a), attn::entropy(a), tol::entropy(a, 1),
                    inputs().add("a", a));
 }

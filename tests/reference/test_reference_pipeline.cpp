@@ -14,6 +14,7 @@
 #include "support/tolerances.hpp"
 
 #include "helpers.hpp"
+#include "support/generators.hpp"
 
 namespace {
 
@@ -21,15 +22,10 @@ namespace ref = attn::ref;
 namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
+using attn::test::sum_abs_products;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-double sum_abs_products(std::span<const float> q, std::span<const float> k) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < q.size(); ++i) s += std::fabs(static_cast<double>(q[i]) * k[i]);
-  return s;
-}
 
 /// A probability row: the oracle softmax of normal scores, rounded to float.
 std::vector<float> weights_row(std::mt19937_64& rng, std::size_t n, float spread) {

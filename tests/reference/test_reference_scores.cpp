@@ -12,6 +12,7 @@
 #include "support/tolerances.hpp"
 
 #include "helpers.hpp"
+#include "support/generators.hpp"
 
 namespace {
 
@@ -19,15 +20,10 @@ namespace ref = attn::ref;
 namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
+using attn::test::sum_abs_products;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-double sum_abs_products(std::span<const float> q, std::span<const float> k) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < q.size(); ++i) s += std::fabs(static_cast<double>(q[i]) * k[i]);
-  return s;
-}
 
 /// Components spread over many binades, so that products cancel and round differently.
 std::vector<float> spread_row(std::mt19937_64& rng, std::size_t n) {
