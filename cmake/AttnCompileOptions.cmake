@@ -1,4 +1,4 @@
-# Warnings and sanitizers for the project's own targets. Never -ffast-math: it breaks the
+# Warnings and sanitizers for the project's own targets. Never fast-math flags: they break the
 # NaN and infinity handling the course teaches.
 
 add_library(attn_compile_options INTERFACE)
