@@ -19,9 +19,8 @@ namespace {
 
 namespace tol = attn::test::tol;
 using attn::test::inputs;
+using attn::test::shape;
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
-
-std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 
 /// The expected S = Q K^T / sqrt(d) from the reference, and one bound per element.
 struct expected_scores {

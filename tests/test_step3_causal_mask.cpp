@@ -16,10 +16,9 @@
 namespace {
 
 using attn::test::inputs;
+using attn::test::shape;
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
-
-std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 
 /// What apply_causal_mask must make of S: -inf above the diagonal, S untouched elsewhere.
 attn::matrix masked(const attn::matrix& S) {

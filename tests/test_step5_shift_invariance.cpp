@@ -24,11 +24,10 @@ namespace {
 namespace tol = attn::test::tol;
 namespace oracle = attn::test::oracle;
 using attn::test::inputs;
+using attn::test::shape;
+using attn::test::to_floats;
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
-
-std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
-std::vector<float> to_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
 /// Elementwise sum of two bound vectors.
 std::vector<double> plus(std::vector<double> a, const std::vector<double>& b) {

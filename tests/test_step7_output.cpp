@@ -20,10 +20,9 @@ namespace {
 
 namespace tol = attn::test::tol;
 using attn::test::inputs;
+using attn::test::shape;
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 constexpr float inf = std::numeric_limits<float>::infinity();
-
-std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 
 /// sum_j A(i, j) V(j, c) in double, and tol::dot bounds for it, for every (i, c).
 void exact_product(attn::const_matrix_view A, attn::const_matrix_view V, std::vector<double>& exact,

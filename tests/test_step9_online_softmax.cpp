@@ -21,6 +21,7 @@ namespace {
 
 namespace tol = attn::test::tol;
 using attn::test::inputs;
+using attn::test::shape;
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 constexpr float inf = std::numeric_limits<float>::infinity();
 
@@ -45,8 +46,6 @@ void check_state(const std::string& what, std::span<const float> x, const attn::
   ATTN_CHECK_CLOSE(what + ": max", m, s.max, 0.0, inputs().add("x", x));  // a max is exact
   ATTN_CHECK_CLOSE(what + ": sum", l, s.sum, tol::online_sum(x, l, 1), inputs().add("x", x));
 }
-
-std::string shape(std::size_t r, std::size_t c) { return std::to_string(r) + " x " + std::to_string(c); }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <attn/matrix.hpp>
@@ -115,6 +116,14 @@ class guarded_matrix {
 };
 
 /// sum_t |q_t k_t| in double: the scale of the dot product's rounding error (tol::dot).
+/// "3 x 4", for messages about shapes.
+inline std::string shape(std::size_t rows, std::size_t cols) {
+  return std::to_string(rows) + " x " + std::to_string(cols);
+}
+
+/// Doubles rounded to float (expected values in the precision under test).
+inline std::vector<float> to_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
+
 inline double sum_abs_products(std::span<const float> q, std::span<const float> k) {
   double s = 0.0;
   for (std::size_t t = 0; t < q.size() && t < k.size(); ++t) {
