@@ -8,17 +8,12 @@
 
 #include <attn/reference.hpp>
 
+#include "online_exp.hpp"
+
 namespace attn::ref {
-namespace {
-
-constexpr float infinity = std::numeric_limits<float>::infinity();
-constexpr float quiet_nan = std::numeric_limits<float>::quiet_NaN();
-
-/// e^(x - m) for x <= m; exactly 1 when x == m (+inf against a max of +inf counts once
-/// instead of computing inf - inf), 0 when x = -inf < m.
-float exp_below(float x, float m) { return x == m ? 1.0f : std::exp(x - m); }
-
-}  // namespace
+using detail::exp_below;
+using detail::infinity;
+using detail::quiet_nan;
 
 // m_h = 2^(-8h/H), computed in double and rounded once.
 std::vector<float> alibi_slopes(std::size_t heads) {

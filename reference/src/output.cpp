@@ -13,20 +13,15 @@
 #include <attn/errors.hpp>
 #include <attn/reference.hpp>
 
+#include "online_exp.hpp"
+
 #include "kernel_table.hpp"
 #include "shapes.hpp"
 
 namespace attn::ref {
-namespace {
-
-constexpr float infinity = std::numeric_limits<float>::infinity();
-constexpr float quiet_nan = std::numeric_limits<float>::quiet_NaN();
-
-/// e^(x - m) for x <= m, with x == m giving exactly 1 (so +inf against a max of +inf counts
-/// once instead of computing inf - inf) and x = -inf giving 0.
-float exp_below(float x, float m) { return x == m ? 1.0f : std::exp(x - m); }
-
-}  // namespace
+using detail::exp_below;
+using detail::infinity;
+using detail::quiet_nan;
 
 void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
   detail::check_value_shapes("attn::ref::attention_output", A.rows, A.cols, "A (n_q x n_k)", V, O);
