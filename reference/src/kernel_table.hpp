@@ -18,7 +18,9 @@ struct kernel_table {
   /// sum_i exp(x_i - m), and out_i = exp(x_i - m) unless out is null (out may equal x).
   /// Exponents of -inf give exactly 0.
   float (*sum_exp_shifted)(const float* x, float m, float* out, std::size_t n);
-  /// x_i = x_i / c (a correctly rounded division, not a multiplication by 1/c).
+  /// x_i = x_i / c, correctly rounded (not a bare multiplication by 1/c): with FMA,
+  /// Markstein's correction of x_i (1/c), which is correctly rounded for normal quotients
+  /// (and matched division on 10^8 random ones); other lanes fall back to a division.
   void (*divide)(float* x, float c, std::size_t n);
   /// y_i = c y_i + w x_i, the accumulation of a weighted value vector into an output row
   /// (c = 1: attention_output; c = the rescale factor: streaming_attention). y and x may
@@ -26,6 +28,18 @@ struct kernel_table {
   void (*scale_add)(float* y, float c, float w, const float* x, std::size_t n);
   /// out_i = a_i (g_i - c), the softmax backward pass once c = <g, a> is known.
   void (*scaled_difference)(const float* a, const float* g, float c, float* out, std::size_t n);
+
+  /// The register-blocked score micro-kernel works on tiles of tile_rows x tile_cols.
+  unsigned tile_rows;
+  unsigned tile_cols;
+  /// S(r, j) = sum_k q[r d + k] k_panels[(p d + k) tile_cols + j % tile_cols], p = j / tile_cols,
+  /// for r < rows (<= tile_rows) and j < cols: rows of Q (d floats each, read in place)
+  /// against K packed in panels of tile_cols rows, each d x tile_cols, zero-padded (see
+  /// tiled.hpp). Row r of the result goes to S + r ldS, divided by `divisor` (a correctly
+  /// rounded division; 1 skips it). Each entry is one dot product accumulated in k order,
+  /// at most d roundings per term.
+  void (*score_tiles)(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
+                      std::size_t cols, float* S, std::size_t ldS, float divisor);
 };
 
 /// Always compiled: plain loops, so every platform has at least one table.

@@ -46,9 +46,16 @@ void scaled_difference(const float* a, const float* g, float c, float* out, std:
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * (g[i] - c);
 }
 
+// Tiles of 1 x 1: q is one row of Q and the panels are the (scaled) rows of K.
+void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
+                 std::size_t cols, float* S, std::size_t /*ldS*/, float divisor) {
+  if (rows == 0) return;
+  for (std::size_t j = 0; j < cols; ++j) S[j] = dot(q, k_panels + j * d, d) / divisor;
+}
+
 }  // namespace
 
-const kernel_table scalar_table = {"scalar",   1,          &dot,      &max, &sum_exp_shifted,
-                                   &divide,    &scale_add, &scaled_difference};
+const kernel_table scalar_table = {"scalar", 1,          &dot, &max, &sum_exp_shifted, &divide, &scale_add,
+                                   &scaled_difference, 1, 1, &score_tiles};
 
 }  // namespace attn::ref::detail

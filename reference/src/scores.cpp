@@ -1,6 +1,9 @@
 // Steps 1-3 of the reference: the dot product, the scaled scores and the causal mask.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -9,8 +12,45 @@
 
 #include "kernel_table.hpp"
 #include "shapes.hpp"
+#include "tiled.hpp"
 
 namespace attn::ref {
+namespace detail {
+
+float inverse_sqrt(std::size_t d) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))); }
+
+packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K,
+                             float scale, float divisor)
+    : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), divisor_(divisor) {
+  const std::size_t nr = kernels.tile_cols, d = Q.cols;
+  const std::size_t k_size = (K.rows + nr - 1) / nr * nr * d;
+  constexpr std::size_t align = 16;  // floats: 64 bytes
+  storage_.reset(new float[k_size + align]);  // uninitialised: every float is written below
+  float* base = storage_.get();
+  k_ = base + (align - reinterpret_cast<std::uintptr_t>(base) / sizeof(float) % align) % align;
+  q_ = Q.data;
+  // Written in order (each panel contiguously), read with a stride of d.
+  float* out = k_;
+  for (std::size_t j0 = 0; j0 < K.rows; j0 += nr) {
+    const std::size_t cols = std::min(nr, K.rows - j0);
+    for (std::size_t l = 0; l < d; ++l) {
+      if (scale == 1.0f) {
+        for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l);
+      } else {
+        for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l) * scale;
+      }
+      for (std::size_t c = cols; c < nr; ++c) *out++ = 0.0f;
+    }
+  }
+}
+
+void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS) const {
+  const std::size_t first = block * block_rows();
+  const std::size_t rows = std::min(block_rows(), rows_ - first);
+  kernels_->score_tiles(q_ + first * d_, k_, d_, rows, cols, S, ldS, divisor_);
+}
+
+}  // namespace detail
 
 float dot(std::span<const float> q, std::span<const float> k) {
   if (q.size() != k.size()) {
@@ -36,13 +76,10 @@ float scaled_score(std::span<const float> q, std::span<const float> k) {
 
 void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
   detail::check_score_shapes("attn::ref::scores", Q, K, S, "S");
-  const detail::kernel_table& kernels = detail::active_kernels();
-  const std::size_t d = Q.cols;
-  const float sqrt_d = std::sqrt(static_cast<float>(d));
-  for (std::size_t i = 0; i < Q.rows; ++i) {
-    for (std::size_t j = 0; j < K.rows; ++j) {
-      S(i, j) = kernels.dot(Q.data + i * d, K.data + j * d, d) / sqrt_d;
-    }
+  // As scaled_score: the dot product, then a division by sqrt(d) (float), one rounding.
+  const detail::packed_scores packed(detail::active_kernels(), Q, K, 1.0f, std::sqrt(static_cast<float>(Q.cols)));
+  for (std::size_t b = 0; b < packed.blocks(); ++b) {
+    packed.compute(b, K.rows, S.data + b * packed.block_rows() * S.cols, S.cols);
   }
 }
 
