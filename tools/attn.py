@@ -13,13 +13,14 @@ first). Commands:
   restore N         put your newest backup of step N back
   check             the course checks itself (stubs, solutions, hints, docs pages, tests)
   test              the course's full test suite (answer key, stubs, reference, mutants, docs)
+  bench [--quick]   benchmark the reference against the answer key, your code and peers
 
 For instructors (see the README's instructor guide; ./attn grade --help):
 
   grade DIR         grade one student's exercises folder: results.json, junit.xml, report.txt
   grade-class DIR   grade every submission under DIR into gradebook.csv
 
-Your progress uses build/student; the full suite uses build/dev.
+Your progress uses build/student; the full suite uses build/dev; benchmarks build/bench.
 """
 
 from __future__ import annotations
