@@ -303,7 +303,7 @@ struct kernels {
       const batch b1 = batch::load_aligned(k + lanes);
       ((c0[R] = xsimd::fma(batch(row[R][l]), b0, c0[R]), c1[R] = xsimd::fma(batch(row[R][l]), b1, c1[R])), ...);
     }
-    if (divisor != 1.0f) {  // x / 1 = x: skipped when the scale is folded into q
+    if (divisor != 1.0f) {  // x / 1 = x: skipped for d = 1
       const batch v(divisor);
       ((c0[R] = c0[R] / v, c1[R] = c1[R] / v), ...);
     }

@@ -17,10 +17,8 @@
 namespace attn::ref {
 namespace detail {
 
-float inverse_sqrt(std::size_t d) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))); }
-
 packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K,
-                             float scale, float divisor)
+                             float divisor)
     : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), divisor_(divisor) {
   const std::size_t nr = kernels.tile_cols, d = Q.cols;
   const std::size_t k_size = (K.rows + nr - 1) / nr * nr * d;
@@ -34,11 +32,7 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
   for (std::size_t j0 = 0; j0 < K.rows; j0 += nr) {
     const std::size_t cols = std::min(nr, K.rows - j0);
     for (std::size_t l = 0; l < d; ++l) {
-      if (scale == 1.0f) {
-        for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l);
-      } else {
-        for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l) * scale;
-      }
+      for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l);
       for (std::size_t c = cols; c < nr; ++c) *out++ = 0.0f;
     }
   }
@@ -77,7 +71,7 @@ float scaled_score(std::span<const float> q, std::span<const float> k) {
 void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
   detail::check_score_shapes("attn::ref::scores", Q, K, S, "S");
   // As scaled_score: the dot product, then a division by sqrt(d) (float), one rounding.
-  const detail::packed_scores packed(detail::active_kernels(), Q, K, 1.0f, std::sqrt(static_cast<float>(Q.cols)));
+  const detail::packed_scores packed(detail::active_kernels(), Q, K, std::sqrt(static_cast<float>(Q.cols)));
   for (std::size_t b = 0; b < packed.blocks(); ++b) {
     packed.compute(b, K.rows, S.data + b * packed.block_rows() * S.cols, S.cols);
   }

@@ -11,18 +11,14 @@
 
 namespace attn::ref::detail {
 
-/// 1 / sqrt(d) rounded once to float (computed in double): folded into K as it is packed,
-/// it costs each term of a score two roundings (this one and the product k_i * scale),
-/// within the d + 3 of tol::scaled_score.
-float inverse_sqrt(std::size_t d);
-
-/// K scaled by `scale` and packed in panels of tile_cols rows (each d x tile_cols,
-/// zero-padded, 64-byte aligned) for kernel_table::score_tiles; Q is read in place.
+/// K packed in panels of tile_cols rows (each d x tile_cols, zero-padded, 64-byte aligned)
+/// for kernel_table::score_tiles; Q is read in place. The scale is a division of each dot
+/// product by sqrt(d), as in scaled_score: folding 1/sqrt(d) into K would flush subnormal
+/// keys to 0 and turn (-inf) * k into NaN.
 class packed_scores {
  public:
-  /// `scale` multiplies K as it is packed; compute() divides every score by `divisor`.
-  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale,
-                float divisor = 1.0f);
+  /// compute() divides every score by `divisor` (sqrt(d)).
+  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float divisor);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
   std::size_t blocks() const { return (rows_ + block_rows() - 1) / block_rows(); }
