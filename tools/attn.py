@@ -61,6 +61,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def step_arg(steps: list[course.Step], text: str) -> course.Step:
+    """The step a command-line argument names, or a clear error and exit status 2."""
+    try:
+        return course.find_step(steps, text)
+    except ValueError as e:
+        fail(str(e))
+
+
 def configure_student() -> None:
     result = course.configure(STUDENT)
     if not result.ok:
@@ -120,10 +128,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
 def cmd_step(args: argparse.Namespace) -> int:
     steps = course.load_steps()
-    try:
-        step = course.find_step(steps, args.number)
-    except ValueError as e:
-        fail(str(e))
+    step = step_arg(steps, args.number)
     configure_student()
     for target in (f"attn_exercises_step{step.number}", f"attn_test_exercises_step{step.number}"):
         result = course.build(STUDENT, [target])
@@ -149,10 +154,7 @@ def cmd_step(args: argparse.Namespace) -> int:
 
 def cmd_hint(args: argparse.Namespace) -> int:
     steps = course.load_steps()
-    try:
-        step = course.find_step(steps, args.number)
-    except ValueError as e:
-        fail(str(e))
+    step = step_arg(steps, args.number)
     all_hints = course.hints(step)
     if not all_hints:
         fail(f"step {step.number} has no hints ({step.hints_file} is missing)", 1)
@@ -201,10 +203,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     steps = course.load_steps()
     step = None
     if args.number is not None:
-        try:
-            step = course.find_step(steps, args.number)
-        except ValueError as e:
-            fail(str(e))
+        step = step_arg(steps, args.number)
     configure_student()
     style = Style(course.colour_enabled(sys.stdout))
     mtimes = _exercise_mtimes()
@@ -299,10 +298,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     steps = course.load_steps()
-    try:
-        step = course.find_step(steps, args.number)
-    except ValueError as e:
-        fail(str(e))
+    step = step_arg(steps, args.number)
     backups = sorted(BACKUPS.glob(f"{step.file}.*")) if BACKUPS.exists() else []
     if not backups:
         fail(f"no backup of step {step.number} in {BACKUPS.relative_to(course.ROOT)}/", 1)
