@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <random>
 #include <span>
 #include <sstream>
@@ -36,6 +37,9 @@ inline std::vector<std::size_t> all_lengths() {
 }
 
 /// Starting offsets (in floats) inside a larger buffer: aligned and misaligned.
+inline constexpr float kInf = std::numeric_limits<float>::infinity();
+inline constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
 inline constexpr std::size_t kOffsets[] = {0, 1, 2, 3};
 
 /// `values` copied `offset` floats into a buffer fenced by sentinel values, so that an

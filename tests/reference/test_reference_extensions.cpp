@@ -24,8 +24,6 @@ namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
 /// sum_j A_ij V_jc in long double, row-major n_q x d_v.
 std::vector<double> oracle_output(std::span<const double> A, std::span<const float> V, std::size_t nq, std::size_t nk,
                                   std::size_t dv) {

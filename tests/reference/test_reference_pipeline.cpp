@@ -24,9 +24,6 @@ namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 using attn::test::sum_abs_products;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
 /// A probability row: the oracle softmax of normal scores, rounded to float.
 std::vector<float> weights_row(std::mt19937_64& rng, std::size_t n, float spread) {
   const std::vector<double> a = oracle::softmax(std::span<const float>(normal_row(rng, n, spread)));

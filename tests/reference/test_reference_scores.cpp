@@ -22,9 +22,6 @@ namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 using attn::test::sum_abs_products;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
 /// Components spread over many binades, so that products cancel and round differently.
 std::vector<float> spread_row(std::mt19937_64& rng, std::size_t n) {
   std::vector<float> x = normal_row(rng, n);

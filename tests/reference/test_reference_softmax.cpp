@@ -21,9 +21,6 @@ namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
 std::vector<float> to_float(const std::vector<double>& x) { return {x.begin(), x.end()}; }
 
 /// Runs every softmax of the reference on `x` (at `offset`) and log_sum_exp, and compares

@@ -23,8 +23,6 @@ namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr std::size_t kHuge = std::numeric_limits<std::size_t>::max();
 
 /// Every piece of `parts` appears in the message of the std::invalid_argument `f` throws.

@@ -28,7 +28,6 @@ namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr std::size_t kMillion = 1000000;
 
 double sum_abs_products(std::span<const float> q, std::span<const float> k) {
