@@ -80,20 +80,20 @@ struct kernels {
       acc3 = xsimd::select(head, batch::load_unaligned(a) * batch::load_unaligned(b), batch(0.0f));
     }
     for (; i + block <= n; i += block) {
-      acc0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
-      acc1 = xsimd::fma(batch::load_unaligned(a + i + lanes), batch::load_unaligned(b + i + lanes), acc1);
-      acc2 = xsimd::fma(batch::load_unaligned(a + i + 2 * lanes), batch::load_unaligned(b + i + 2 * lanes), acc2);
-      acc3 = xsimd::fma(batch::load_unaligned(a + i + 3 * lanes), batch::load_unaligned(b + i + 3 * lanes), acc3);
+      acc0 = compat::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
+      acc1 = compat::fma(batch::load_unaligned(a + i + lanes), batch::load_unaligned(b + i + lanes), acc1);
+      acc2 = compat::fma(batch::load_unaligned(a + i + 2 * lanes), batch::load_unaligned(b + i + 2 * lanes), acc2);
+      acc3 = compat::fma(batch::load_unaligned(a + i + 3 * lanes), batch::load_unaligned(b + i + 3 * lanes), acc3);
     }
     for (; i + lanes <= n; i += lanes) {
-      acc0 = xsimd::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
+      acc0 = compat::fma(batch::load_unaligned(a + i), batch::load_unaligned(b + i), acc0);
     }
     if (i < n && n >= lanes) {  // tail: the batch ending at n, its first lanes already counted
       const batch_bool fresh = iota() >= batch(static_cast<float>(lanes - (n - i)));
       acc1 += xsimd::select(fresh, batch::load_unaligned(a + n - lanes) * batch::load_unaligned(b + n - lanes),
                             batch(0.0f));
     } else if (i < n) {  // shorter than one batch: zero-padded, 0 * 0 adds nothing
-      acc1 = xsimd::fma(load_tail(a + i, n - i, 0.0f), load_tail(b + i, n - i, 0.0f), acc1);
+      acc1 = compat::fma(load_tail(a + i, n - i, 0.0f), load_tail(b + i, n - i, 0.0f), acc1);
     }
     return compat::reduce_add((acc0 + acc1) + (acc2 + acc3));
   }
@@ -162,16 +162,16 @@ struct kernels {
   static batch exp_nonpositive(const batch& x) {
     const batch magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
     const batch xc = xsimd::max(batch(-110.0f), x);
-    const batch n = xsimd::fma(xc, batch(1.44269504088896341f), magic) - magic;
-    batch r = xsimd::fma(n, batch(-0.693359375f), xc);  // exact: ln2_hi has 9 bits
-    r = xsimd::fma(n, batch(2.12194440e-4f), r);        // ln 2 = ln2_hi - 2.12194440e-4
+    const batch n = compat::fma(xc, batch(1.44269504088896341f), magic) - magic;
+    batch r = compat::fma(n, batch(-0.693359375f), xc);  // exact: ln2_hi has 9 bits
+    r = compat::fma(n, batch(2.12194440e-4f), r);        // ln 2 = ln2_hi - 2.12194440e-4
     batch p(1.394110848e-3f);
-    p = xsimd::fma(p, r, batch(8.375125937e-3f));
-    p = xsimd::fma(p, r, batch(4.166635126e-2f));
-    p = xsimd::fma(p, r, batch(1.666641533e-1f));
-    p = xsimd::fma(p, r, batch(0.5f));
-    p = xsimd::fma(p, r, batch(1.0f));
-    p = xsimd::fma(p, r, batch(1.0f));
+    p = compat::fma(p, r, batch(8.375125937e-3f));
+    p = compat::fma(p, r, batch(4.166635126e-2f));
+    p = compat::fma(p, r, batch(1.666641533e-1f));
+    p = compat::fma(p, r, batch(0.5f));
+    p = compat::fma(p, r, batch(1.0f));
+    p = compat::fma(p, r, batch(1.0f));
 #if defined(__AVX512F__)
     if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
       return batch(_mm512_scalef_ps(p, n));  // p 2^n in one instruction, rounded once
@@ -193,7 +193,7 @@ struct kernels {
   static batch quotient(const batch& x, const batch& divisor, const batch& reciprocal) {
 #if defined(__FMA__) || defined(__aarch64__)
     const batch q = x * reciprocal;
-    const batch corrected = xsimd::fma(xsimd::fnma(q, divisor, x), reciprocal, q);
+    const batch corrected = compat::fma(compat::fnma(q, divisor, x), reciprocal, q);
     const batch a = xsimd::abs(corrected);
     if (xsimd::all(a >= batch(0x1p-126f) && a <= batch(0x1.fffffep127f))) return corrected;
     return x / divisor;
@@ -261,11 +261,11 @@ struct kernels {
     const batch scale(c), weight(w);
     std::size_t i = 0;
     for (; i + lanes <= n; i += lanes) {
-      xsimd::fma(weight, batch::load_unaligned(x + i), scale * batch::load_unaligned(y + i))
+      compat::fma(weight, batch::load_unaligned(x + i), scale * batch::load_unaligned(y + i))
           .store_unaligned(y + i);
     }
     if (i < n) {  // tail
-      store_tail(xsimd::fma(weight, load_tail(x + i, n - i, 0.0f), scale * load_tail(y + i, n - i, 0.0f)),
+      store_tail(compat::fma(weight, load_tail(x + i, n - i, 0.0f), scale * load_tail(y + i, n - i, 0.0f)),
                  y + i, n - i);
     }
   }
@@ -301,7 +301,7 @@ struct kernels {
     for (std::size_t l = 0; l < d; ++l, k += tile_cols) {
       const batch b0 = batch::load_aligned(k);
       const batch b1 = batch::load_aligned(k + lanes);
-      ((c0[R] = xsimd::fma(batch(row[R][l]), b0, c0[R]), c1[R] = xsimd::fma(batch(row[R][l]), b1, c1[R])), ...);
+      ((c0[R] = compat::fma(batch(row[R][l]), b0, c0[R]), c1[R] = compat::fma(batch(row[R][l]), b1, c1[R])), ...);
     }
     if (divisor != 1.0f) {  // x / 1 = x: skipped for d = 1
       const batch v(divisor);

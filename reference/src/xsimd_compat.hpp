@@ -1,8 +1,10 @@
 // The one place that hides differences between xsimd versions (8.1 on Debian 12 up to
-// the newest): 9.0 renamed hadd to reduce_add and added reduce_max.
+// the newest): 9.0 renamed hadd to reduce_add and added reduce_max; 8.1 has no AVX-512
+// fma (it falls back to x * y + z, two roundings unless the compiler happens to fuse them).
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -32,6 +34,28 @@ float reduce_max(const xsimd::batch<float, Arch>& x) {
 #else
   return xsimd::reduce_max(x);
 #endif
+}
+
+/// x y + z rounded once. xsimd 8.1 computes xsimd::fma on avx512f as x * y + z: two
+/// roundings, or one fused somewhere else when the compiler contracts (GCC rewrote
+/// Markstein's division that way, a few ULP off), so AVX-512 calls the instruction itself.
+template <class Arch>
+xsimd::batch<float, Arch> fma(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+                              const xsimd::batch<float, Arch>& z) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return _mm512_fmadd_ps(x, y, z);
+#endif
+  return xsimd::fma(x, y, z);
+}
+
+/// z - x y rounded once (see fma).
+template <class Arch>
+xsimd::batch<float, Arch> fnma(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& y,
+                               const xsimd::batch<float, Arch>& z) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return _mm512_fnmadd_ps(x, y, z);
+#endif
+  return xsimd::fnma(x, y, z);
 }
 
 }  // namespace attn::ref::detail::compat
