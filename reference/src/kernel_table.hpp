@@ -35,12 +35,23 @@ struct kernel_table {
   /// S(r, j) = sum_k q[r d + k] k_panels[(p d + k) tile_cols + j % tile_cols], p = j / tile_cols,
   /// for r < rows (<= tile_rows) and j < cols: rows of Q (d floats each, read in place)
   /// against K packed in panels of tile_cols rows, each d x tile_cols, zero-padded (see
-  /// tiled.hpp). Row r of the result goes to S + r ldS, divided by `divisor` (a correctly
-  /// rounded division; 1 skips it). Each entry is one dot product accumulated in k order,
-  /// at most d roundings per term.
+  /// tiled.hpp). Row r of the result goes to S + r ldS, multiplied by `scale` (1 skips
+  /// it). Each entry is one dot product accumulated in k order, at most d roundings per
+  /// term, then one more for the product.
+  /// The causal mask: S(r, j) = -inf for j >= visible + r (visible >= cols: no mask).
+  /// Unless row_max is null (tile_rows x lanes floats, 64-byte aligned), lanes
+  /// [r lanes, (r + 1) lanes) of it are raised to cover every S(r, j), j < cols, so that
+  /// their max is the row's max; a NaN entry may or may not reach them (whatever the max
+  /// instruction does), and lanes of rows >= `rows` hold garbage.
   void (*score_tiles)(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                      std::size_t cols, float* S, std::size_t ldS, float divisor);
+                      std::size_t cols, float* S, std::size_t ldS, float scale, std::size_t visible,
+                      float* row_max);
 };
+
+/// The largest tile_rows and lanes of any table (AVX-512: 12 rows of 16 lanes), for
+/// buffers sized at compile time.
+inline constexpr std::size_t max_tile_rows = 12;
+inline constexpr std::size_t max_lanes = 16;
 
 /// Always compiled: plain loops, so every platform has at least one table.
 extern const kernel_table scalar_table;

@@ -14,7 +14,7 @@
 
 #include <cmath>  // INFINITY, NAN
 #include <cstddef>
-#include <cstdint>  // std::uintptr_t
+#include <cstdint>  // std::uintptr_t, PTRDIFF_MAX
 #include <type_traits>
 #include <utility>  // std::index_sequence (a type only: no code)
 
@@ -290,14 +290,18 @@ struct kernels {
   // in registers (24 of 32 on AVX-512, 12 of 16 elsewhere), updated with one broadcast of a
   // Q entry (read from the rows of Q in place) and one FMA per accumulator for each k. The
   // fold expressions over R unroll the rows at compile time, so every accumulator is a
-  // named register, not memory.
+  // named register, not memory. While the tile is still in registers it is scaled, masked
+  // (only tiles the mask or the right edge cuts) and folded into the running row maxima.
   static constexpr std::size_t tile_rows = lanes >= 16 ? 12 : 6;
   static constexpr std::size_t tile_vectors = 2;
   static constexpr std::size_t tile_cols = tile_vectors * lanes;
+  static_assert(tile_rows <= max_tile_rows && lanes <= max_lanes, "kernel_table.hpp: raise max_tile_rows, max_lanes");
 
+  /// One tile; row r keeps its first min(limit + r, cols) columns (limit may be <= 0).
   template <std::size_t... R>
   static void tile(const float* q, const float* k, std::size_t d, std::size_t rows, std::size_t cols,
-                   float* S, std::size_t ldS, float divisor, std::index_sequence<R...>) {
+                   float* S, std::size_t ldS, float scale, std::ptrdiff_t limit, float* row_max,
+                   std::index_sequence<R...>) {
     const float* row[tile_rows];  // rows past the last repeat row 0: computed, never stored
     ((row[R] = q + (R < rows ? R : 0) * d), ...);
     batch c0[tile_rows], c1[tile_rows];
@@ -307,9 +311,23 @@ struct kernels {
       const batch b1 = batch::load_aligned(k + lanes);
       ((c0[R] = compat::fma(batch(row[R][l]), b0, c0[R]), c1[R] = compat::fma(batch(row[R][l]), b1, c1[R])), ...);
     }
-    if (divisor != 1.0f) {  // x / 1 = x: skipped for d = 1
-      const batch v(divisor);
-      ((c0[R] = c0[R] / v, c1[R] = c1[R] / v), ...);
+    if (scale != 1.0f) {  // x 1 = x: skipped for d = 1
+      const batch v(scale);
+      ((c0[R] = c0[R] * v, c1[R] = c1[R] * v), ...);
+    }
+    const auto width = static_cast<std::ptrdiff_t>(tile_cols);
+    if (limit < width || (row_max != nullptr && cols < tile_cols)) {  // -inf from column min(limit + r, cols) on
+      const batch column0 = iota(), column1 = iota() + batch(static_cast<float>(lanes)), masked(-INFINITY);
+      const auto keep = [&](std::size_t r) {
+        const std::ptrdiff_t end = limit + static_cast<std::ptrdiff_t>(r);
+        return batch(static_cast<float>(end < static_cast<std::ptrdiff_t>(cols) ? end : static_cast<std::ptrdiff_t>(cols)));
+      };
+      ((c0[R] = xsimd::select(column0 < keep(R), c0[R], masked),
+        c1[R] = xsimd::select(column1 < keep(R), c1[R], masked)), ...);
+    }
+    if (row_max != nullptr) {
+      ((xsimd::max(xsimd::max(c0[R], c1[R]), batch::load_aligned(row_max + R * lanes))
+            .store_aligned(row_max + R * lanes)), ...);
     }
     if (rows == tile_rows && cols == tile_cols) {
       ((c0[R].store_unaligned(S + R * ldS), c1[R].store_unaligned(S + R * ldS + lanes)), ...);
@@ -323,9 +341,12 @@ struct kernels {
   }
 
   static void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                          std::size_t cols, float* S, std::size_t ldS, float divisor) {
+                          std::size_t cols, float* S, std::size_t ldS, float scale, std::size_t visible,
+                          float* row_max) {
     for (std::size_t j = 0; j < cols; j += tile_cols, k_panels += d * tile_cols) {
-      tile(q, k_panels, d, rows, cols - j < tile_cols ? cols - j : tile_cols, S + j, ldS, divisor,
+      const std::ptrdiff_t limit = visible >= cols ? PTRDIFF_MAX / 2  // no mask (and no overflow of limit + r)
+                                                   : static_cast<std::ptrdiff_t>(visible) - static_cast<std::ptrdiff_t>(j);
+      tile(q, k_panels, d, rows, cols - j < tile_cols ? cols - j : tile_cols, S + j, ldS, scale, limit, row_max,
            std::make_index_sequence<tile_rows>{});
     }
   }

@@ -46,11 +46,15 @@ void scaled_difference(const float* a, const float* g, float c, float* out, std:
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * (g[i] - c);
 }
 
-// Tiles of 1 x 1: q is one row of Q and the panels are the (scaled) rows of K.
+// Tiles of 1 x 1: q is one row of Q and the panels are the rows of K.
 void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                 std::size_t cols, float* S, std::size_t /*ldS*/, float divisor) {
+                 std::size_t cols, float* S, std::size_t /*ldS*/, float scale, std::size_t visible,
+                 float* row_max) {
   if (rows == 0) return;
-  for (std::size_t j = 0; j < cols; ++j) S[j] = dot(q, k_panels + j * d, d) / divisor;
+  for (std::size_t j = 0; j < cols; ++j) {
+    S[j] = j < visible ? dot(q, k_panels + j * d, d) * scale : -std::numeric_limits<float>::infinity();
+    if (row_max != nullptr && S[j] > *row_max) *row_max = S[j];
+  }
 }
 
 }  // namespace

@@ -17,9 +17,10 @@
 namespace attn::ref {
 namespace detail {
 
-packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K,
-                             float divisor)
-    : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), divisor_(divisor) {
+float inverse_sqrt(std::size_t d) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))); }
+
+packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale)
+    : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), scale_(scale) {
   const std::size_t nr = kernels.tile_cols, d = Q.cols;
   const std::size_t k_size = (K.rows + nr - 1) / nr * nr * d;
   constexpr std::size_t align = 16;  // floats: 64 bytes
@@ -27,21 +28,28 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
   float* base = storage_.get();
   k_ = base + (align - reinterpret_cast<std::uintptr_t>(base) / sizeof(float) % align) % align;
   q_ = Q.data;
-  // Written in order (each panel contiguously), read with a stride of d.
-  float* out = k_;
+  // Each row of K is read once, in order, and scattered down its panel's column (stride
+  // nr, within the panel's d x nr floats, which stay in L1): reading K down a column
+  // instead would touch a new cache line for every float.
   for (std::size_t j0 = 0; j0 < K.rows; j0 += nr) {
+    float* panel = k_ + j0 * d;
     const std::size_t cols = std::min(nr, K.rows - j0);
+    for (std::size_t c = 0; c < cols; ++c) {
+      const float* key = K.data + (j0 + c) * d;
+      for (std::size_t l = 0; l < d; ++l) panel[l * nr + c] = key[l];
+    }
     for (std::size_t l = 0; l < d; ++l) {
-      for (std::size_t c = 0; c < cols; ++c) *out++ = K(j0 + c, l);
-      for (std::size_t c = cols; c < nr; ++c) *out++ = 0.0f;
+      for (std::size_t c = cols; c < nr; ++c) panel[l * nr + c] = 0.0f;
     }
   }
 }
 
-void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS) const {
+void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal,
+                            float* row_max) const {
   const std::size_t first = block * block_rows();
   const std::size_t rows = std::min(block_rows(), rows_ - first);
-  kernels_->score_tiles(q_ + first * d_, k_, d_, rows, cols, S, ldS, divisor_);
+  const std::size_t visible = causal ? first + 1 : cols;  // row first + r keeps columns j < visible + r
+  kernels_->score_tiles(q_ + first * d_, k_, d_, rows, cols, S, ldS, scale_, visible, row_max);
 }
 
 }  // namespace detail
@@ -55,7 +63,8 @@ float dot(std::span<const float> q, std::span<const float> k) {
 }
 
 // The scale is applied as a division by the correctly rounded sqrt(d) (float), not as a
-// multiplication by 1/sqrt(d): one rounding after the dot product instead of two.
+// multiplication by 1/sqrt(d): one rounding after the dot product instead of two. (scores()
+// multiplies: there the division would cost a third of the time.)
 float scaled_score(std::span<const float> q, std::span<const float> k) {
   if (q.size() != k.size()) {
     invalid_input("attn::ref::scaled_score", "q has " + std::to_string(q.size()) +
@@ -70,8 +79,9 @@ float scaled_score(std::span<const float> q, std::span<const float> k) {
 
 void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
   detail::check_score_shapes("attn::ref::scores", Q, K, S, "S");
-  // As scaled_score: the dot product, then a division by sqrt(d) (float), one rounding.
-  const detail::packed_scores packed(detail::active_kernels(), Q, K, std::sqrt(static_cast<float>(Q.cols)));
+  // The dot product times 1/sqrt(d): the same as scaled_score's division when d = 4^k
+  // (64, 256, ...), one rounding more otherwise (tiled.hpp says why not a division).
+  const detail::packed_scores packed(detail::active_kernels(), Q, K, detail::inverse_sqrt(Q.cols));
   for (std::size_t b = 0; b < packed.blocks(); ++b) {
     packed.compute(b, K.rows, S.data + b * packed.block_rows() * S.cols, S.cols);
   }

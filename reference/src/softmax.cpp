@@ -66,9 +66,9 @@ float log_sum_exp(std::span<const float> row) {
 
 void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
   detail::check_score_shapes("attn::ref::attention_weights", Q, K, A, "A");
-  // Fused: the scores (the dot product, then a division by sqrt(d), exactly as scores()
-  // computes them; folding 1/sqrt(d) into K instead would flush subnormal keys to 0 and
-  // turn (-inf) * k into NaN, as the fuzzer found) of one block of rows
+  // Fused: the scores (the dot product times 1/sqrt(d), exactly as scores() computes
+  // them; folding 1/sqrt(d) into K instead would round subnormal keys to 0 and turn
+  // (-inf) * k into NaN, as the fuzzer found) of one block of rows
   // (tile_rows of them) are computed into A by the register-blocked micro-kernel and turned
   // into weights while they are still in cache. Under the causal mask only the
   // tiles on or left of the diagonal are computed (about half the work); row i's softmax
@@ -76,7 +76,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   // exactly 0, and never the max), and the rest of the row is written as 0: exactly what
   // masking with -inf and a softmax over the whole row give (a NaN row is NaN throughout).
   const detail::kernel_table& kernels = detail::active_kernels();
-  const detail::packed_scores packed(kernels, Q, K, std::sqrt(static_cast<float>(Q.cols)));
+  const detail::packed_scores packed(kernels, Q, K, detail::inverse_sqrt(Q.cols));
   const std::size_t n_k = K.rows;
   const std::size_t lanes = kernels.lanes, tile_cols = kernels.tile_cols;
   const auto round_up = [](std::size_t x, std::size_t m) { return (x + m - 1) / m * m; };

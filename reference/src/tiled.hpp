@@ -11,24 +11,34 @@
 
 namespace attn::ref::detail {
 
+/// 1/sqrt(d), computed in double and rounded to float. For d = 4^k it is a power of two,
+/// so multiplying by it is exactly the division by sqrt(d) of scaled_score(); otherwise the
+/// product is one rounding more than the division, which tol::scaled_score allows for.
+float inverse_sqrt(std::size_t d);
+
 /// K packed in panels of tile_cols rows (each d x tile_cols, zero-padded, 64-byte aligned)
-/// for kernel_table::score_tiles; Q is read in place. The scale is a division of each dot
-/// product by sqrt(d), as in scaled_score: folding 1/sqrt(d) into K would flush subnormal
-/// keys to 0 and turn (-inf) * k into NaN.
+/// for kernel_table::score_tiles; Q is read in place. The scale multiplies each finished
+/// dot product: the micro-kernel's accumulators, a 1/d fraction of its work, where a
+/// division would cost a third of it (a vector division is about as slow as 10 FMAs). It is
+/// not folded into Q or K: a subnormal entry times 1/sqrt(d) can round to 0, and then
+/// 0 * inf turns a score of -inf (or +inf) into NaN.
 class packed_scores {
  public:
-  /// compute() divides every score by `divisor` (sqrt(d)).
-  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float divisor);
+  /// compute() multiplies every score by `scale` (inverse_sqrt(d)).
+  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
   std::size_t blocks() const { return (rows_ + block_rows() - 1) / block_rows(); }
   /// Rows of S from block * block_rows(), columns [0, cols), into S (row stride ldS).
-  void compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS) const;
+  /// With causal, row i keeps columns j <= i and gets -inf in the rest of [0, cols).
+  /// Unless row_max is null, it gets the rows' maxima (kernel_table::score_tiles).
+  void compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal = false,
+               float* row_max = nullptr) const;
 
  private:
   const kernel_table* kernels_;
   std::size_t rows_, d_;
-  float divisor_;
+  float scale_;
   std::unique_ptr<float[]> storage_;
   const float* q_ = nullptr;
   float* k_ = nullptr;
