@@ -66,37 +66,59 @@ float log_sum_exp(std::span<const float> row) {
 
 void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
   detail::check_score_shapes("attn::ref::attention_weights", Q, K, A, "A");
-  // Fused: the scores (the dot product times 1/sqrt(d), exactly as scores() computes
-  // them; folding 1/sqrt(d) into K instead would round subnormal keys to 0 and turn
-  // (-inf) * k into NaN, as the fuzzer found) of one block of rows
-  // (tile_rows of them) are computed into A by the register-blocked micro-kernel and turned
-  // into weights while they are still in cache. Under the causal mask only the
-  // tiles on or left of the diagonal are computed (about half the work); row i's softmax
-  // runs over its visible prefix [0, i], padded to whole SIMD batches with -inf (weight
-  // exactly 0, and never the max), and the rest of the row is written as 0: exactly what
-  // masking with -inf and a softmax over the whole row give (a NaN row is NaN throughout).
+  // Fused, and equal bit for bit to scores() + apply_causal_mask() + softmax_rows(). The
+  // scores of one block of rows (tile_rows of them; the dot product times 1/sqrt(d), as
+  // scores() computes them) are computed into A by the register-blocked micro-kernel, which
+  // also masks them and raises the rows' maxima while they are in registers; then each row
+  // is turned into weights (exp and sum, then the division) while it is still in cache.
+  // Under the causal mask only the tiles on or left of the diagonal are computed (about
+  // half the work): row i's softmax runs over its visible prefix [0, i], padded to whole
+  // SIMD batches with the mask's -inf (weight exactly 0, and never the max), and the rest of
+  // the row is written as 0: what masking with -inf and a softmax over the whole row give.
+  // A NaN in a row is caught by its sum and makes the whole row NaN; a row whose max is not
+  // finite (+inf, or nothing visible) takes softmax_in_place()'s special cases.
   const detail::kernel_table& kernels = detail::active_kernels();
   const detail::packed_scores packed(kernels, Q, K, detail::inverse_sqrt(Q.cols));
   const std::size_t n_k = K.rows;
   const std::size_t lanes = kernels.lanes, tile_cols = kernels.tile_cols;
   const auto round_up = [](std::size_t x, std::size_t m) { return (x + m - 1) / m * m; };
+  alignas(64) float row_max[detail::max_tile_rows * detail::max_lanes];
+  float row_sum[detail::max_tile_rows];
   for (std::size_t b = 0; b < packed.blocks(); ++b) {
     const std::size_t first = b * packed.block_rows();
     const std::size_t last = std::min(first + packed.block_rows(), A.rows);
     // Whole tiles (the partial tile copies through a buffer) covering every padded prefix.
     const std::size_t cols = causal ? std::min(round_up(last, std::max(tile_cols, lanes)), n_k) : n_k;
-    packed.compute(b, cols, A.data + first * A.cols, A.cols);
+    std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
+    packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
+    // Two sweeps over the block's rows: the exponentials and sums of every row first, then
+    // the divisions, so no row waits for its own sum (the end of a long chain of dependent
+    // instructions) before the next row can start.
+    for (std::size_t i = first; i < last; ++i) {
+      float* row = A.data + i * A.cols;
+      const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
+      const std::size_t padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
+      const float* lane_max = row_max + (i - first) * lanes;
+      const float m = *std::max_element(lane_max, lane_max + lanes);  // NaN-free, or NaN: then not finite
+      float& sum = row_sum[i - first];
+      if (std::isfinite(m)) {
+        sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1 (exp(m - m) = 1), or NaN
+      } else {
+        // softmax_in_place's special rows; the sum marks them done (1), or NaN.
+        sum = std::isnan(softmax_in_place(kernels, row, padded)) ? quiet_nan : 1.0f;
+      }
+    }
     for (std::size_t i = first; i < last; ++i) {
       float* row = A.data + i * A.cols;
       const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
       const std::size_t padded = std::min(round_up(visible, lanes), cols);
-      std::fill(row + visible, row + padded, -infinity);
-      const float m = softmax_in_place(kernels, row, padded);
-      if (std::isnan(m)) {
-        std::fill(row + visible, row + n_k, quiet_nan);
-      } else if (padded < n_k) {
-        std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f is all zero bits
+      const float sum = row_sum[i - first];
+      if (std::isnan(sum)) {  // a NaN score (which the max instructions may have skipped)
+        std::fill(row, row + n_k, quiet_nan);
+        continue;
       }
+      if (sum != 1.0f) kernels.divide(row, sum, padded);  // x / 1 = x
+      if (padded < n_k) std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f: zero bits
     }
   }
 }
