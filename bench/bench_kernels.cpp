@@ -26,6 +26,7 @@ namespace {
 
 using dot_fn = float (*)(std::span<const float>, std::span<const float>);
 using softmax_fn = void (*)(std::span<float>);
+using rows_fn = void (*)(matrix_view);
 using scores_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view);
 using weights_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view, bool);
 using output_fn = void (*)(const_matrix_view, const_matrix_view, matrix_view);
@@ -51,6 +52,7 @@ struct variant {
   streaming_fn streaming_attention = nullptr;
   alibi_fn add_alibi_bias = nullptr;
   backward_fn softmax_backward = nullptr;
+  rows_fn softmax_rows = nullptr;
 };
 
 // The sizes: dot over typical head dimensions and beyond, softmax rows from a
@@ -58,6 +60,10 @@ struct variant {
 const std::vector<std::size_t> kDotSizes{16, 64, 128, 1024, 4096};
 const std::vector<std::size_t> kRowSizes{16, 64, 256, 1024, 4096, 16384, 65536};
 const std::vector<std::size_t> kMatrixSizes{256, 1024, 4096};
+// softmax_rows: rows of a long context, as many as fill 64 KiB (in L2, mostly in L1) or
+// 16 MiB (beyond L2; in the last-level cache of a large server, in memory elsewhere).
+const std::vector<std::size_t> kRowsRowSizes{1024, 4096};
+const std::vector<std::size_t> kRowsBytes{64 * 1024, 16 * 1024 * 1024};
 const std::vector<std::size_t> kHeadDims{64, 128};
 constexpr std::size_t kQuickScalarMaxN = 1024;  // 4096 x 4096 x 128 scalar takes seconds
 // Steps 7 and 9: whole attention heads, d = d_v = 64. n = 4096 runs in full mode only and
@@ -178,6 +184,37 @@ void register_softmax(const std::string& kernel, softmax_fn variant::*which,
             }
             set_counters(state, run, softmax_work(n));
           });
+    }
+  }
+}
+
+void register_softmax_rows(const std::vector<variant>& variants, const settings& run) {
+  for (std::size_t n : kRowsRowSizes) {
+    for (std::size_t bytes : kRowsBytes) {
+      const std::size_t rows = bytes / (n * sizeof(float));
+      for (const variant& v : variants) {
+        if (!v.softmax_rows) continue;
+        auto done = std::make_shared<bool>(false);
+        add("softmax_rows/n=" + std::to_string(n) + "/rows=" + std::to_string(rows) + "/" + v.name, run,
+            benchmark::kMicrosecond, [=, softmax_rows = v.softmax_rows, ref = v.is_reference](benchmark::State& state) {
+              const std::vector<float> x = random_vector(rows * n, 3, 3.0f);
+              std::vector<float> s = x;
+              const matrix_view S{s.data(), rows, n};
+              if (!checked(state, done, [&] {
+                    softmax_rows(S);
+                    return check_softmax_rows(S, const_matrix_view{x.data(), rows, n}, ref);
+                  })) {
+                return;
+              }
+              float* out = s.data();  // in place on its own output, as softmax
+              for (auto _ : state) {
+                softmax_rows(S);
+                benchmark::DoNotOptimize(out);
+                benchmark::ClobberMemory();
+              }
+              set_counters(state, run, softmax_work(rows * n));
+            });
+      }
     }
   }
 }
@@ -431,6 +468,8 @@ variant contract_variant(std::vector<std::string>& notes) {
   drop_if_not_implemented(v.add_alibi_bias, "add_alibi_bias", [&] { attn::add_alibi_bias(out, 0.5f); }, v.name, notes);
   drop_if_not_implemented(v.softmax_backward, "softmax_backward", [&] { attn::softmax_backward(one, one, grad); },
                           v.name, notes);
+  v.softmax_rows = attn::softmax_rows;
+  drop_if_not_implemented(v.softmax_rows, "softmax_rows", [&] { attn::softmax_rows(out); }, v.name, notes);
   return v;
 }
 
@@ -461,7 +500,7 @@ std::vector<std::string> register_kernels(const settings& run) {
 #if ATTN_BENCH_WITH_REFERENCE
   variants.push_back({"reference", true, false, ref::dot, ref::softmax, ref::stable_softmax, ref::scores,
                       ref::attention_weights, ref::attention_output, ref::attention, ref::streaming_attention,
-                      ref::add_alibi_bias, ref::softmax_backward});
+                      ref::add_alibi_bias, ref::softmax_backward, ref::softmax_rows});
 #endif
   variants.push_back(contract_variant(notes));
 #if ATTN_BENCH_WITH_PEERS
@@ -469,13 +508,16 @@ std::vector<std::string> register_kernels(const settings& run) {
     // A peer's softmax is its stable softmax (the reference's softmax is stable too).
     // Their attention is the weights and one more GEMM; nothing natural streams, biases or
     // back-propagates, so those kernels have no peer.
-    variants.push_back({p.name, false, false, p.dot, p.stable_softmax, p.stable_softmax, p.scores,
-                        p.attention_weights, p.attention_output, p.attention});
+    variant v{p.name, false, false, p.dot, p.stable_softmax, p.stable_softmax, p.scores,
+              p.attention_weights, p.attention_output, p.attention};
+    v.softmax_rows = p.softmax_rows;
+    variants.push_back(v);
   }
 #endif
   register_dot(variants, run);
   register_softmax("softmax", &variant::softmax, variants, run);
   register_softmax("stable_softmax", &variant::stable_softmax, variants, run);
+  register_softmax_rows(variants, run);
   register_scores(variants, run);
   register_attention_weights(variants, run);
   register_attention_output(variants, run);

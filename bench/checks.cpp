@@ -170,6 +170,14 @@ std::string check_softmax(std::span<const float> got, std::span<const float> x, 
   return "";
 }
 
+std::string check_softmax_rows(const_matrix_view got, const_matrix_view X, bool is_reference) {
+  for (std::size_t i : checked_rows(X.rows, is_reference)) {
+    std::string wrong = check_softmax(got.row(i), X.row(i), is_reference);
+    if (!wrong.empty()) return "row " + std::to_string(i) + ", " + wrong;
+  }
+  return "";
+}
+
 std::string check_scores(const_matrix_view got, const matrix_inputs& in, bool is_reference) {
   if (is_reference) {
     for (std::size_t i : sample_rows(in.n)) {

@@ -34,6 +34,8 @@ const matrix_inputs& inputs_for(std::size_t n, std::size_t d);
 /// the oracle (long double) checks a sample of rows: all of them would take minutes.
 std::string check_dot(float got, std::span<const float> q, std::span<const float> k, bool is_reference);
 std::string check_softmax(std::span<const float> got, std::span<const float> x, bool is_reference);
+/// softmax_rows(): each row as check_softmax (the oracle checks a sample of rows).
+std::string check_softmax_rows(const_matrix_view got, const_matrix_view X, bool is_reference);
 std::string check_scores(const_matrix_view got, const matrix_inputs& in, bool is_reference);
 std::string check_attention_weights(const_matrix_view got, const matrix_inputs& in, bool causal,
                                     bool is_reference);

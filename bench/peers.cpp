@@ -1,12 +1,15 @@
 // OpenBLAS: cblas_sdot; cblas_sgemm for Q K^T / sqrt(d), then the mask and a stable
 // softmax written plainly; cblas_sgemm for A V. Eigen: the same with Eigen matrices and
 // array expressions. Attention is the weights into an n_q x n_k scratch matrix, then A V.
+// oneDNN: its softmax primitive (the accurate one: max, exp, sum, divide) over rows.
 // Compiled with ATTN_BENCH_ARCH_FLAGS, like the FMA peak kernel.
 #include "peers.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <map>
+#include <utility>
 #include <vector>
 
 #if defined(ATTN_BENCH_HAVE_OPENBLAS)
@@ -21,6 +24,11 @@ extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own ex
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <Eigen/Core>
+#endif
+
+#if defined(ATTN_BENCH_HAVE_DNNL)
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>  // oneDNN's threads are OpenMP's (Debian builds it with DNNL_CPU_RUNTIME=OMP)
 #endif
 
 namespace attn::bench {
@@ -139,18 +147,67 @@ void eigen_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view
 
 #endif  // ATTN_BENCH_HAVE_EIGEN
 
+#if defined(ATTN_BENCH_HAVE_DNNL)
+
+/// A softmax_forward primitive over the rows of a rows x cols matrix, and a memory object
+/// to point at the data: both created once per shape and kept, as a oneDNN user would.
+struct dnnl_softmax {
+  dnnl::softmax_forward primitive;
+  dnnl::memory memory;
+};
+
+dnnl::engine& dnnl_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl_softmax& dnnl_softmax_for(std::size_t rows, std::size_t cols) {
+  static std::map<std::pair<std::size_t, std::size_t>, dnnl_softmax> cache;
+  auto it = cache.find({rows, cols});
+  if (it != cache.end()) return it->second;
+  const dnnl::memory::desc md({static_cast<dnnl::memory::dim>(rows), static_cast<dnnl::memory::dim>(cols)},
+                              dnnl::memory::data_type::f32, dnnl::memory::format_tag::ab);
+#if DNNL_VERSION_MAJOR >= 3
+  const dnnl::softmax_forward::primitive_desc pd(dnnl_engine(), dnnl::prop_kind::forward_inference,
+                                                 dnnl::algorithm::softmax_accurate, md, md, 1);
+#else
+  const dnnl::softmax_forward::primitive_desc pd(
+      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, md, 1), dnnl_engine());
+#endif
+  return cache.emplace(std::make_pair(rows, cols), dnnl_softmax{dnnl::softmax_forward(pd), dnnl::memory(md, dnnl_engine())})
+      .first->second;
+}
+
+/// In place (oneDNN's softmax accepts the same memory as source and destination).
+void dnnl_softmax_rows(matrix_view S) {
+  if (S.rows == 0 || S.cols == 0) return;
+  static dnnl::stream stream(dnnl_engine());
+  dnnl_softmax& s = dnnl_softmax_for(S.rows, S.cols);
+  s.memory.set_data_handle(S.data);
+  s.primitive.execute(stream, {{DNNL_ARG_SRC, s.memory}, {DNNL_ARG_DST, s.memory}});
+  stream.wait();
+}
+
+void dnnl_stable_softmax(std::span<float> row) { dnnl_softmax_rows({row.data(), 1, row.size()}); }
+
+#endif  // ATTN_BENCH_HAVE_DNNL
+
 }  // namespace
 
 std::vector<peer> installed_peers() {
   std::vector<peer> peers;
 #if defined(ATTN_BENCH_HAVE_OPENBLAS)
   openblas_set_num_threads(1);  // the reference runs on one thread
-  peers.push_back({"openblas", blas_dot, nullptr, blas_scores, blas_attention_weights, blas_attention_output,
+  peers.push_back({"openblas", blas_dot, nullptr, nullptr, blas_scores, blas_attention_weights, blas_attention_output,
                    blas_attention});
 #endif
 #if defined(ATTN_BENCH_HAVE_EIGEN)
-  peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, eigen_scores, eigen_attention_weights,
+  peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, nullptr, eigen_scores, eigen_attention_weights,
                    eigen_attention_output, eigen_attention});
+#endif
+#if defined(ATTN_BENCH_HAVE_DNNL)
+  omp_set_num_threads(1);  // the reference runs on one thread
+  peers.push_back({"onednn", nullptr, dnnl_stable_softmax, dnnl_softmax_rows, nullptr, nullptr, nullptr, nullptr});
 #endif
   return peers;
 }

@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh [--check] [student|full]
 #
 #   student  what a student needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd (default)
-#   full     also Google Benchmark, OpenBLAS, Eigen, Doxygen, Graphviz, MathJax, the docs
+#   full     also Google Benchmark, OpenBLAS, Eigen, oneDNN (apt only), Doxygen, Graphviz, MathJax, the docs
 #            theme, Chromium and matplotlib (docs, benchmark and browser checks), and
 #            Clang with libFuzzer (the fuzzing run)
 #   --check  install nothing; exit 0 when everything is there, 1 (listing what is
@@ -28,7 +28,7 @@ for arg in "$@"; do
 done
 
 apt_student=(g++ make cmake ninja-build python3 git catch2 libxsimd-dev)
-apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev doxygen graphviz libjs-mathjax
+apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev doxygen graphviz libjs-mathjax
           doxygen-awesome-css chromium python3-matplotlib clang libclang-rt-dev)
 brew_student=(cmake ninja python catch2 xsimd)
 brew_full=(google-benchmark openblas eigen doxygen graphviz python-matplotlib)
