@@ -1,5 +1,6 @@
 // The kernel table of plain loops: always compiled, chosen only when the platform has
 // no SIMD instruction set compiled in (and testable everywhere as "scalar").
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -57,9 +58,14 @@ void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size
   }
 }
 
+// Panels of one key: K as it is.
+void pack_panels(const float* K, std::size_t rows, std::size_t d, float* panels) {
+  std::copy(K, K + rows * d, panels);
+}
+
 }  // namespace
 
-const kernel_table scalar_table = {"scalar", 1,          &dot, &max, &sum_exp_shifted, &divide, &scale_add,
-                                   &scaled_difference, 1, 1, &score_tiles};
+const kernel_table scalar_table = {"scalar", 1, &dot, &max, &sum_exp_shifted, &divide, &scale_add,
+                                   &scaled_difference, 1, 1, &pack_panels, &score_tiles};
 
 }  // namespace attn::ref::detail

@@ -28,20 +28,7 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
   float* base = storage_.get();
   k_ = base + (align - reinterpret_cast<std::uintptr_t>(base) / sizeof(float) % align) % align;
   q_ = Q.data;
-  // Each row of K is read once, in order, and scattered down its panel's column (stride
-  // nr, within the panel's d x nr floats, which stay in L1): reading K down a column
-  // instead would touch a new cache line for every float.
-  for (std::size_t j0 = 0; j0 < K.rows; j0 += nr) {
-    float* panel = k_ + j0 * d;
-    const std::size_t cols = std::min(nr, K.rows - j0);
-    for (std::size_t c = 0; c < cols; ++c) {
-      const float* key = K.data + (j0 + c) * d;
-      for (std::size_t l = 0; l < d; ++l) panel[l * nr + c] = key[l];
-    }
-    for (std::size_t l = 0; l < d; ++l) {
-      for (std::size_t c = cols; c < nr; ++c) panel[l * nr + c] = 0.0f;
-    }
-  }
+  kernels.pack_panels(K.data, K.rows, d, k_);
 }
 
 void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal,

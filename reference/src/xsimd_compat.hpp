@@ -1,9 +1,11 @@
 // The one place that hides differences between xsimd versions (8.1 on Debian 12 up to
 // the newest): 9.0 renamed hadd to reduce_add and added reduce_max; 8.1 has no AVX-512
-// fma (it falls back to x * y + z, two roundings unless the compiler happens to fuse them).
+// fma (it falls back to x * y + z, two roundings unless the compiler happens to fuse them)
+// and emulates its gathers.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -56,6 +58,15 @@ xsimd::batch<float, Arch> fnma(const xsimd::batch<float, Arch>& x, const xsimd::
   if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return _mm512_fnmadd_ps(x, y, z);
 #endif
   return xsimd::fnma(x, y, z);
+}
+
+/// The floats at base + index[i]. xsimd 8.1 emulates gathers on avx512f one lane at a time.
+template <class Arch>
+xsimd::batch<float, Arch> gather(const float* base, const xsimd::batch<std::int32_t, Arch>& index) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Arch, xsimd::avx512f>) return _mm512_i32gather_ps(index, base, 4);
+#endif
+  return xsimd::batch<float, Arch>::gather(base, index);
 }
 
 }  // namespace attn::ref::detail::compat
