@@ -544,6 +544,22 @@ std::vector<std::string> register_kernels(const settings& run) {
   return notes;
 }
 
+void register_load_peak(const settings& run) {
+  constexpr std::size_t kFloats = 4096, kPasses = 64;  // 16 KiB: in L1 on every x86 core
+  add("load_peak/" + fma_peak_kernel().isa + "/xsimd", run, benchmark::kNanosecond, [run](benchmark::State& state) {
+    auto* x = static_cast<float*>(::operator new(kFloats * sizeof(float), std::align_val_t{64}));
+    for (std::size_t i = 0; i < kFloats; ++i) x[i] = 1.0f / static_cast<float>(i + 1);
+    for (auto _ : state) {
+      float result = load_peak_pass(x, kFloats, kPasses);
+      benchmark::DoNotOptimize(result);
+    }
+    ::operator delete(x, std::align_val_t{64});
+    // elements/s: floats loaded per second, the FLOP/s a load-bound dot product can reach.
+    const double floats = double(kFloats) * kPasses;
+    set_counters(state, run, {floats, 4.0 * floats, floats});
+  });
+}
+
 void register_fma_peak(const settings& run) {
   const peak_kernel_info info = fma_peak_kernel();
   constexpr std::size_t kRounds = 4096;

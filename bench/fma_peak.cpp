@@ -46,4 +46,27 @@ float fma_peak_rounds(std::size_t rounds, float a, float b) {
   return sum;
 }
 
+template <std::size_t... C>
+inline void add_all(std::array<batch, sizeof...(C)>& acc, const float* x, std::index_sequence<C...>) {
+  ((acc[C] += batch::load_aligned(x + C * batch::size)), ...);
+}
+
+float load_peak_pass(const float* x, std::size_t n, std::size_t passes) {
+  constexpr std::size_t kSums = 8;  // two load ports and add units of latency 4: 8 in flight
+  std::array<batch, kSums> acc;
+  acc.fill(batch(0.0f));
+  for (std::size_t p = 0; p < passes; ++p) {
+    for (std::size_t i = 0; i + kSums * batch::size <= n; i += kSums * batch::size) {
+      add_all(acc, x + i, std::make_index_sequence<kSums>{});
+    }
+  }
+  batch total = acc[0];
+  for (std::size_t c = 1; c < kSums; ++c) total += acc[c];
+  alignas(arch::alignment()) float lanes[batch::size];
+  total.store_aligned(lanes);
+  float sum = 0.0f;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+
 }  // namespace attn::bench

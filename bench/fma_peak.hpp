@@ -23,4 +23,10 @@ float fma_peak_rounds(std::size_t rounds, float a, float b);
 /// FLOPs of one round: 2 per lane per FMA (a multiply and an add).
 double fma_peak_flops_per_round();
 
+/// The load side of the same core: `passes` sums of x[0, n) into independent accumulators
+/// (n a multiple of 8 registers), one load per add. Over a buffer in L1, floats per second
+/// is how fast the core streams operands, and so the FLOP/s limit of a dot product, which
+/// needs two loads per FMA (two floats per two FLOPs): the load-bound limit.
+float load_peak_pass(const float* x, std::size_t n, std::size_t passes);
+
 }  // namespace attn::bench

@@ -41,5 +41,7 @@ std::vector<std::string> register_kernels(const settings& run);
 
 /// Registers the FMA peak kernel itself as a benchmark.
 void register_fma_peak(const settings& run);
+/// load_peak/<isa>/xsimd: floats per second streamed from L1 (the dot product's limit).
+void register_load_peak(const settings& run);
 
 }  // namespace attn::bench

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
                run.peak_flops / 1e9, peak.isa.c_str(), peak.lanes, peak.chains);
 
   attn::bench::register_fma_peak(run);
+  attn::bench::register_load_peak(run);
   const std::vector<std::string> notes = attn::bench::register_kernels(run);
   for (const std::string& note : notes) std::fprintf(stderr, "attn_bench: note: %s\n", note.c_str());
 

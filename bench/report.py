@@ -128,7 +128,7 @@ def table_rows(res: Results, ratios_only: bool) -> tuple[list[str], list[list[st
         ref_rate = res.value(kernel, size, REFERENCE, "elements/s")
         ref_flops = res.value(kernel, size, REFERENCE, "FLOP/s")
         ref_peak = res.value(kernel, size, REFERENCE, "%peak")
-        if kernel == "fma_peak":  # the peak kernel itself has no reference
+        if kernel in ("fma_peak", "load_peak"):  # the machine's own limits have no reference
             ref_flops = res.value(kernel, size, PEAK, "FLOP/s")
             ref_peak = res.value(kernel, size, PEAK, "%peak")
         row = [kernel, size.replace("/", " ")]
@@ -174,6 +174,58 @@ def summary(res: Results) -> str:
         lines.append(f"error: {e}")
     for r in res.failed_runs:
         lines.append(f"error: {r['executable']} exited with {r['returncode']}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- targets
+
+
+def targets(res: Results) -> list[tuple[str, float | None, float, str]]:
+    """The reference's performance targets (README, Benchmarks), from this run's medians:
+    (what, measured ratio or None when a benchmark is missing, goal, how it is computed).
+    Ratios of times come from elements/s, which every kernel of a pair counts alike."""
+    def rate(kernel: str, size: str, variant: str) -> float | None:
+        return res.value(kernel, size, variant, "elements/s")
+
+    def over(a: float | None, b: float | None) -> float | None:
+        return a / b if a and b else None
+
+    out = []
+    n = 1024
+    causal = rate("attention_weights", "n=1024/d=64/causal", REFERENCE)
+    sgemm = rate("scores", "n=1024/d=64", "openblas")
+    useful = n * (n + 1) / 2 / (n * n)  # the unmasked pairs' share of the full product
+    out.append(("attention_weights n=1024 d=64 causal, useful GFLOP/s vs OpenBLAS sgemm of the full product",
+                over(causal, sgemm) and useful * over(causal, sgemm), 0.8,
+                "(n(n+1)/2 2d / t_reference) / (n^2 2d / t_sgemm)"))
+    out.append(("attention_weights n=1024 d=64 causal vs OpenBLAS sgemm + mask + softmax",
+                over(causal, rate("attention_weights", "n=1024/d=64/causal", "openblas")), 3.0, "time ratio"))
+    for d in (64, 128):
+        size = f"n=1024/d={d}/noncausal"
+        out.append((f"attention_weights n=1024 d={d} non-causal vs OpenBLAS sgemm + softmax",
+                    over(rate("attention_weights", size, REFERENCE), rate("attention_weights", size, "openblas")),
+                    1.2, "time ratio"))
+    for size in ("n=1024", "n=4096"):
+        out.append((f"stable_softmax {size} vs oneDNN",
+                    over(rate("stable_softmax", size, REFERENCE), rate("stable_softmax", size, "onednn")), 1.2,
+                    "time ratio"))
+    for size in ("n=1024/rows=16", "n=1024/rows=4096", "n=4096/rows=4", "n=4096/rows=1024"):
+        where = "64 KiB" if size.endswith(("=16", "=4")) else "16 MiB"
+        out.append((f"softmax_rows {size.replace('/', ' ')} ({where}) vs oneDNN",
+                    over(rate("softmax_rows", size, REFERENCE), rate("softmax_rows", size, "onednn")), 1.2,
+                    "time ratio"))
+    loads = next((v.get("elements/s") for (k, _, _), v in res.values.items() if k == "load_peak"), None)
+    out.append(("dot d=1024 FLOP/s vs the measured load-bound limit", over(res.value("dot", "d=1024", REFERENCE, "FLOP/s"), loads),
+                0.5, "FLOP/s / load_peak floats/s (2 loads per FMA)"))
+    return out
+
+
+def format_targets(res: Results) -> str:
+    lines = ["Targets (medians of this run; 'met' needs ratio >= goal):"]
+    for what, value, goal, how in targets(res):
+        shown = "missing" if value is None else f"{value:.2f}"
+        verdict = "-" if value is None else "met" if value >= goal else "NOT MET"
+        lines.append(f"  {verdict:7}  {shown:>7} (goal {goal:g})  {what}   [{how}]")
     return "\n".join(lines)
 
 
@@ -282,6 +334,8 @@ def main(argv: list[str]) -> int:
     print(format_table(res, args.markdown))
     print()
     print(summary(res))
+    print()
+    print(format_targets(res))
     return 1 if res.errors or res.failed_runs else 0
 
 
