@@ -163,6 +163,25 @@ struct kernels {
   /// fails the comparison, so it goes through every step and stays NaN.
   static batch exp_nonpositive(const batch& x) {
     const batch magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+      // The same steps with AVX-512's zero-masking instead of two selects: lanes below -104
+      // get n = -magic (a junk r of about 8.7e6, whose polynomial overflows to inf or NaN:
+      // no subnormal anywhere) and a masked-off result, +0.
+      const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-104.0f), _CMP_NLT_UQ);  // NaN kept
+      const batch n = batch(_mm512_maskz_fmadd_ps(keep, x, batch(1.44269504088896341f), magic)) - magic;
+      batch r = compat::fma(n, batch(-0.693359375f), x);
+      r = compat::fma(n, batch(2.12194440e-4f), r);
+      batch p(1.394110848e-3f);
+      p = compat::fma(p, r, batch(8.375125937e-3f));
+      p = compat::fma(p, r, batch(4.166635126e-2f));
+      p = compat::fma(p, r, batch(1.666641533e-1f));
+      p = compat::fma(p, r, batch(0.5f));
+      p = compat::fma(p, r, batch(1.0f));
+      p = compat::fma(p, r, batch(1.0f));
+      return _mm512_maskz_scalef_ps(keep, p, n);  // p 2^n in one instruction, rounded once
+    }
+#endif
     const batch zero(0.0f);
     const batch_bool below = x < batch(-104.0f);  // exp(x) < 2^-150: +0
     const batch xc = xsimd::select(below, zero, x);
@@ -176,11 +195,6 @@ struct kernels {
     p = compat::fma(p, r, batch(0.5f));
     p = compat::fma(p, r, batch(1.0f));
     p = compat::fma(p, r, batch(1.0f));
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
-      return xsimd::select(below, zero, batch(_mm512_scalef_ps(p, n)));  // p 2^n in one instruction, rounded once
-    }
-#endif
     if (xsimd::any(n < batch(-126.0f))) {  // 2^n subnormal: scale by 2^(n/2) twice
       const batch half = xsimd::floor(n * batch(0.5f));
       return xsimd::select(below, zero, xsimd::ldexp(xsimd::ldexp(p, xsimd::to_int(half)), xsimd::to_int(n - half)));
