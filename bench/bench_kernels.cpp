@@ -14,11 +14,13 @@
 #include "harness.hpp"
 #include "peers.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace attn::bench {
@@ -513,6 +515,19 @@ std::vector<std::string> register_kernels(const settings& run) {
     v.softmax_rows = p.softmax_rows;
     variants.push_back(v);
   }
+#endif
+#if ATTN_BENCH_WITH_REFERENCE
+  // The reference on every hardware thread (ref::set_threads(0)), attention_weights only:
+  // counted apart from the single-thread reference and the peers.
+  variant threaded{"reference-threads", false, false};
+  threaded.attention_weights = [](const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
+    ref::set_threads(0);
+    ref::attention_weights(Q, K, A, causal);
+    ref::set_threads(1);
+  };
+  variants.push_back(threaded);
+  notes.push_back("reference-threads: attention_weights on " + std::to_string(std::max(1u, std::thread::hardware_concurrency())) +
+                  " threads (the reference and the peers use one)");
 #endif
   register_dot(variants, run);
   register_softmax("softmax", &variant::softmax, variants, run);

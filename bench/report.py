@@ -31,7 +31,7 @@ from pathlib import Path
 REFERENCE = "reference"
 PEAK = "xsimd"  # the variant name of the fma_peak benchmark
 # Columns in this order when present; any other variant follows.
-VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn"]
+VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn", "reference-threads"]
 
 
 # ---------------------------------------------------------------------------- reading

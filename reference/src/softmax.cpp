@@ -1,11 +1,15 @@
 // Steps 4-5 of the reference: softmax, log-sum-exp and the whole attention_weights
 // pipeline. Every softmax here is the stable one (subtract the row max first).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <span>
+#include <thread>
+#include <vector>
 
 #include <attn/reference.hpp>
 
@@ -64,6 +68,18 @@ float log_sum_exp(std::span<const float> row) {
   return m + std::log(kernels.sum_exp_shifted(row.data(), m, nullptr, row.size()));
 }
 
+namespace {
+
+std::atomic<std::size_t> thread_count{1};
+
+}  // namespace
+
+void set_threads(std::size_t count) {
+  thread_count = count != 0 ? count : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+std::size_t threads() { return thread_count; }
+
 void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal) {
   detail::check_score_shapes("attn::ref::attention_weights", Q, K, A, "A");
   // Fused, and equal bit for bit to scores() + apply_causal_mask() + softmax_rows(). The
@@ -77,50 +93,68 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   // the row is written as 0: what masking with -inf and a softmax over the whole row give.
   // A NaN in a row is caught by its sum and makes the whole row NaN; a row whose max is not
   // finite (+inf, or nothing visible) takes softmax_in_place()'s special cases.
-  const detail::kernel_table& kernels = detail::active_kernels();
+  const detail::kernel_table& kernels = detail::active_kernels();  // the calling thread's
   const detail::packed_scores packed(kernels, Q, K, detail::inverse_sqrt(Q.cols));
-  const std::size_t n_k = K.rows;
+  const std::size_t n_k = K.rows, blocks = packed.blocks();
   const std::size_t lanes = kernels.lanes, tile_cols = kernels.tile_cols;
   const auto round_up = [](std::size_t x, std::size_t m) { return (x + m - 1) / m * m; };
-  alignas(64) float row_max[detail::max_tile_rows * detail::max_lanes];
-  float row_sum[detail::max_tile_rows];
-  for (std::size_t b = 0; b < packed.blocks(); ++b) {
-    const std::size_t first = b * packed.block_rows();
-    const std::size_t last = std::min(first + packed.block_rows(), A.rows);
-    // Whole tiles (the partial tile copies through a buffer) covering every padded prefix.
-    const std::size_t cols = causal ? std::min(round_up(last, std::max(tile_cols, lanes)), n_k) : n_k;
-    std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
-    packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
-    // Two sweeps over the block's rows: the exponentials and sums of every row first, then
-    // the divisions, so no row waits for its own sum (the end of a long chain of dependent
-    // instructions) before the next row can start.
-    for (std::size_t i = first; i < last; ++i) {
-      float* row = A.data + i * A.cols;
-      const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
-      const std::size_t padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
-      const float* lane_max = row_max + (i - first) * lanes;
-      const float m = *std::max_element(lane_max, lane_max + lanes);  // NaN-free, or NaN: then not finite
-      float& sum = row_sum[i - first];
-      if (std::isfinite(m)) {
-        sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1 (exp(m - m) = 1), or NaN
-      } else {
-        // softmax_in_place's special rows; the sum marks them done (1), or NaN.
-        sum = std::isnan(softmax_in_place(kernels, row, padded)) ? quiet_nan : 1.0f;
+  // Blocks are independent; with helpers, under the causal mask, the last ones (which cost
+  // the most) go out first, each to whichever thread asks next.
+  // Threads only for large problems: starting one costs up to a hundred microseconds (a
+  // whole causal 512 x 512 x 64 problem on one core). The multiply-adds the mask leaves,
+  // at least 2^25 (about 300 microseconds on one core), pay for it.
+  constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 25;
+  const bool large = Q.rows * K.rows * Q.cols / (causal ? 2 : 1) >= kMinWork;
+  const std::size_t count =
+      large ? std::max<std::size_t>(1, std::min<std::size_t>(thread_count, blocks / kMinBlocksPerThread)) : 1;
+  const bool costliest_first = causal && count > 1;
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    std::vector<float> max_storage(packed.block_rows() * lanes + 16), sums(packed.block_rows());
+    float* row_max = max_storage.data();  // 64-byte aligned for the kernel's aligned loads
+    row_max += (16 - reinterpret_cast<std::uintptr_t>(row_max) / sizeof(float) % 16) % 16;
+    for (std::size_t taken = next++; taken < blocks; taken = next++) {
+      const std::size_t b = costliest_first ? blocks - 1 - taken : taken;
+      const std::size_t first = b * packed.block_rows();
+      const std::size_t last = std::min(first + packed.block_rows(), A.rows);
+      // Whole tiles (the partial tile copies through a buffer) covering every padded prefix.
+      const std::size_t cols = causal ? std::min(round_up(last, std::max(tile_cols, lanes)), n_k) : n_k;
+      std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
+      packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
+      // Two sweeps over the block's rows: the exponentials and sums of every row first,
+      // then the divisions, so no row waits for its own sum (the end of a long chain of
+      // dependent instructions) before the next row can start.
+      for (std::size_t i = first; i < last; ++i) {
+        float* row = A.data + i * A.cols;
+        const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
+        const std::size_t padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
+        const float* lane_max = row_max + (i - first) * lanes;
+        const float m = *std::max_element(lane_max, lane_max + lanes);  // NaN-free, or NaN: then not finite
+        float& sum = sums[i - first];
+        if (std::isfinite(m)) {
+          sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1 (exp(m - m) = 1), or NaN
+        } else {
+          // softmax_in_place's special rows; the sum marks them done (1), or NaN.
+          sum = std::isnan(softmax_in_place(kernels, row, padded)) ? quiet_nan : 1.0f;
+        }
+      }
+      for (std::size_t i = first; i < last; ++i) {
+        float* row = A.data + i * A.cols;
+        const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
+        const std::size_t padded = std::min(round_up(visible, lanes), cols);
+        const float sum = sums[i - first];
+        if (std::isnan(sum)) {  // a NaN score (which the max instructions may have skipped)
+          std::fill(row, row + n_k, quiet_nan);
+          continue;
+        }
+        if (sum != 1.0f) kernels.divide(row, sum, padded);  // x / 1 = x
+        if (padded < n_k) std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f: zero bits
       }
     }
-    for (std::size_t i = first; i < last; ++i) {
-      float* row = A.data + i * A.cols;
-      const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
-      const std::size_t padded = std::min(round_up(visible, lanes), cols);
-      const float sum = row_sum[i - first];
-      if (std::isnan(sum)) {  // a NaN score (which the max instructions may have skipped)
-        std::fill(row, row + n_k, quiet_nan);
-        continue;
-      }
-      if (sum != 1.0f) kernels.divide(row, sum, padded);  // x / 1 = x
-      if (padded < n_k) std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f: zero bits
-    }
-  }
-}
+  };
+  std::vector<std::jthread> helpers;
+  for (std::size_t t = 1; t < count; ++t) helpers.emplace_back(work);
+  work();
+}  // the helpers join here
 
 }  // namespace attn::ref

@@ -2,6 +2,7 @@
 // entropy, the softmax Jacobian and the dot-product variance; and every function giving
 // the same kind of answer (NaN, +inf, -inf or finite) on every instruction set.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -202,4 +203,41 @@ TEST_CASE("every instruction set gives the same kind of answer (NaN, +inf, -inf 
       ATTN_CHECK_AGREES(cmp);
     }
   }
+}
+
+TEST_CASE("attention_weights on several threads gives the single thread's bits, causal or not, on every instruction set",
+          "[reference][threads]") {
+  CHECK(ref::threads() == 1);  // the default: tests and single-thread benchmarks use one thread
+  auto rng = attn::test::rng(305);
+  // Large enough for threads to start (at least 2^25 multiply-adds left by the mask), square
+  // and not, with a key count that leaves a partial tile and some NaN rows.
+  struct shape {
+    std::size_t n_q, n_k, d;
+  };
+  for (const shape s : {shape{1024, 1024, 64}, shape{700, 1500, 67}}) {
+    std::vector<float> Q = normal_row(rng, s.n_q * s.d), K = normal_row(rng, s.n_k * s.d);
+    Q[5 * s.d + 3] = kNaN;  // row 5 is NaN throughout
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      for (const bool causal : {false, true}) {
+        std::vector<float> one(s.n_q * s.n_k), several(s.n_q * s.n_k, -1.0f);
+        ref::attention_weights({Q.data(), s.n_q, s.d}, {K.data(), s.n_k, s.d}, {one.data(), s.n_q, s.n_k}, causal);
+        ref::set_threads(3);
+        ref::attention_weights({Q.data(), s.n_q, s.d}, {K.data(), s.n_k, s.d}, {several.data(), s.n_q, s.n_k},
+                               causal);
+        ref::set_threads(1);
+        std::size_t differ = 0;
+        for (std::size_t e = 0; e < one.size(); ++e) {
+          differ += std::bit_cast<std::uint32_t>(one[e]) != std::bit_cast<std::uint32_t>(several[e]);
+        }
+        INFO("isa " << isa << ", Q " << s.n_q << " x " << s.d << ", K " << s.n_k << " x " << s.d
+                    << (causal ? ", causal" : "") << ": " << differ << " entries differ");
+        CHECK(differ == 0);
+        CHECK(std::isnan(several[5 * s.n_k]));
+      }
+    }
+  }
+  ref::set_threads(0);  // every hardware thread
+  CHECK(ref::threads() >= 1);
+  ref::set_threads(1);
 }

@@ -114,5 +114,22 @@ class scoped_isa {
 };
 
 /// @}
+/// \name Threads
+/// @{
+
+/// \brief Lets attention_weights() split a large problem (at least 2^25 multiply-adds left by
+/// the mask, n_q n_k d or half that, and 4 blocks of rows per thread) over `count` threads:
+/// the calling one and count - 1 started for the call. 1,
+/// the default, keeps everything on the calling thread (the tests and the single-thread
+/// benchmarks); 0 means std::thread::hardware_concurrency(). The rows go out in blocks,
+/// the costliest first (under the causal mask a row's cost grows with its index), each to
+/// whichever thread is free, so the threads finish together. The result is the same, bit
+/// for bit, whatever the count; the instruction set is the calling thread's.
+void set_threads(std::size_t count);
+
+/// \brief The count set_threads() last set (1 unless changed), for every thread.
+std::size_t threads();
+
+/// @}
 
 }  // namespace attn::ref
