@@ -212,6 +212,14 @@ struct kernels {
 #if defined(__FMA__) || defined(__aarch64__)
     const batch q = x * reciprocal;
     const batch corrected = compat::fma(compat::fnma(q, divisor, x), reciprocal, q);
+#if defined(__AVX512DQ__)
+    if constexpr (std::is_same_v<Arch, xsimd::avx512f>) {
+      // One classification instead of an absolute value and two comparisons: any lane that
+      // is a NaN, an infinity, a zero or subnormal (0xBF: all but the finite negatives).
+      if (_mm512_fpclass_ps_mask(corrected, 0xBF) == 0) return corrected;
+      return x / divisor;
+    }
+#endif
     const batch a = xsimd::abs(corrected);
     if (xsimd::all(a >= batch(0x1p-126f) && a <= batch(0x1.fffffep127f))) return corrected;
     return x / divisor;
