@@ -32,11 +32,12 @@ struct kernel_table {
   /// The register-blocked score micro-kernel works on tiles of tile_rows x tile_cols.
   unsigned tile_rows;
   unsigned tile_cols;
-  /// K (rows x d, row-major, d * tile_cols < 2^31) packed for score_tiles: panel p holds keys
-  /// [p tile_cols, (p + 1) tile_cols) as d rows of tile_cols floats (entry l of key
-  /// p tile_cols + c at l tile_cols + c), zero past the last key; ceil(rows / tile_cols)
-  /// panels, 64-byte aligned.
-  void (*pack_panels)(const float* K, std::size_t rows, std::size_t d, float* panels);
+  /// K (rows x d, row-major, d * tile_cols < 2^31) times `scale`, packed for score_tiles:
+  /// panel p holds keys [p tile_cols, (p + 1) tile_cols) as d rows of tile_cols floats
+  /// (entry l of key p tile_cols + c at l tile_cols + c), zero past the last key;
+  /// ceil(rows / tile_cols) panels, 64-byte aligned. False when a nonzero entry times
+  /// `scale` is below FLT_MIN (subnormal or 0).
+  bool (*pack_panels)(const float* K, std::size_t rows, std::size_t d, float scale, float* panels);
   /// S(r, j) = sum_k q[r d + k] k_panels[(p d + k) tile_cols + j % tile_cols], p = j / tile_cols,
   /// for r < rows (<= tile_rows) and j < cols: rows of Q (d floats each, read in place)
   /// against K packed in panels of tile_cols rows, each d x tile_cols, zero-padded (see

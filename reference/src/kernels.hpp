@@ -373,29 +373,40 @@ struct kernels {
     }
   }
 
-  /// K (rows x d, row-major) into panels of tile_cols keys, each d x tile_cols with the
-  /// last panel zero-padded: each panel row is tile_vectors gathers of lanes keys' l-th
-  /// entries (a stride of d), stored whole, where a scalar transpose writes one float at a
-  /// time.
-  static void pack_panels(const float* K, std::size_t rows, std::size_t d, float* out) {
+  /// K (rows x d, row-major) times `scale` into panels of tile_cols keys, each d x
+  /// tile_cols with the last panel zero-padded: each panel row is tile_vectors gathers of
+  /// lanes keys' l-th entries (a stride of d), stored whole, where a scalar transpose writes
+  /// one float at a time. Returns false when some nonzero entry times `scale` falls below
+  /// FLT_MIN (subnormal or 0: not exact even for a power of two).
+  static bool pack_panels(const float* K, std::size_t rows, std::size_t d, float scale, float* out) {
     using index_batch = xsimd::batch<std::int32_t, Arch>;
     alignas(Arch::alignment()) std::int32_t offsets[lanes];
     for (std::size_t c = 0; c < lanes; ++c) offsets[c] = static_cast<std::int32_t>(c * d);
     const index_batch stride = index_batch::load_aligned(offsets);
+    const batch factor(scale), smallest(0x1p-126f), zero(0.0f);
+    batch_bool inexact(false);
     std::size_t j0 = 0;
     for (; j0 + tile_cols <= rows; j0 += tile_cols) {
       const float* keys = K + j0 * d;
       for (std::size_t l = 0; l < d; ++l, out += tile_cols) {
         for (std::size_t v = 0; v < tile_vectors; ++v) {
-          compat::gather(keys + v * lanes * d + l, stride).store_aligned(out + v * lanes);
+          const batch k = compat::gather(keys + v * lanes * d + l, stride), product = k * factor;
+          inexact = inexact || (xsimd::abs(product) < smallest && k != zero);
+          product.store_aligned(out + v * lanes);
         }
       }
     }
+    bool exact = !xsimd::any(inexact);
     if (j0 < rows) {  // the last, partial panel
       for (std::size_t l = 0; l < d; ++l, out += tile_cols) {
-        for (std::size_t c = 0; c < tile_cols; ++c) out[c] = j0 + c < rows ? K[(j0 + c) * d + l] : 0.0f;
+        for (std::size_t c = 0; c < tile_cols; ++c) {
+          const float k = j0 + c < rows ? K[(j0 + c) * d + l] : 0.0f, product = k * scale;
+          exact = exact && !((product < 0x1p-126f && product > -0x1p-126f) && k != 0.0f);
+          out[c] = product;
+        }
       }
     }
+    return exact;
   }
 
   static constexpr kernel_table table(const char* name) {

@@ -58,9 +58,14 @@ void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size
   }
 }
 
-// Panels of one key: K as it is.
-void pack_panels(const float* K, std::size_t rows, std::size_t d, float* panels) {
-  std::copy(K, K + rows * d, panels);
+// Panels of one key: K as it is, times `scale`.
+bool pack_panels(const float* K, std::size_t rows, std::size_t d, float scale, float* panels) {
+  bool exact = true;
+  for (std::size_t i = 0; i < rows * d; ++i) {
+    panels[i] = K[i] * scale;
+    exact = exact && !(std::fabs(panels[i]) < 0x1p-126f && K[i] != 0.0f);
+  }
+  return exact;
 }
 
 }  // namespace

@@ -28,7 +28,16 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
   float* base = storage_.get();
   k_ = base + (align - reinterpret_cast<std::uintptr_t>(base) / sizeof(float) % align) % align;
   q_ = Q.data;
-  kernels.pack_panels(K.data, K.rows, d, k_);
+  // For d = 4^k, 1/sqrt(d) is a power of two: K times it is exact (unless a key entry
+  // drops below FLT_MIN, checked), and so is every partial sum of q . (k / sqrt(d)), which
+  // is then bit for bit q . k / sqrt(d) and spares the micro-kernel its multiplication.
+  int exponent = 0;
+  const bool power_of_two = std::frexp(scale, &exponent) == 0.5f;
+  if (power_of_two && scale != 1.0f && kernels.pack_panels(K.data, K.rows, d, scale, k_)) {
+    scale_ = 1.0f;
+  } else {
+    kernels.pack_panels(K.data, K.rows, d, 1.0f, k_);
+  }
 }
 
 void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal,

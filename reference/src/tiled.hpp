@@ -18,13 +18,15 @@ float inverse_sqrt(std::size_t d);
 
 /// K packed in panels of tile_cols rows (each d x tile_cols, zero-padded, 64-byte aligned)
 /// for kernel_table::score_tiles; Q is read in place. The scale multiplies each finished
-/// dot product: the micro-kernel's accumulators, a 1/d fraction of its work, where a
-/// division would cost a third of it (a vector division is about as slow as 10 FMAs). It is
-/// not folded into Q or K: a subnormal entry times 1/sqrt(d) can round to 0, and then
-/// 0 * inf turns a score of -inf (or +inf) into NaN.
+/// dot product in the micro-kernel's accumulators (a 1/d fraction of its work, where a
+/// division would cost a third of it: a vector division is about as slow as 10 FMAs),
+/// unless it is a power of two (d = 4^k) and every key entry times it stays normal: then
+/// it is folded into K, exactly, and q . (k scale) is bit for bit (q . k) scale. It is
+/// never folded when inexact: a subnormal entry times 1/sqrt(d) can round to 0, and then
+/// 0 * inf turns a score of -inf (or +inf) into NaN, as the fuzzer found.
 class packed_scores {
  public:
-  /// compute() multiplies every score by `scale` (inverse_sqrt(d)).
+  /// compute() gives every dot product times `scale` (inverse_sqrt(d)).
   packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
