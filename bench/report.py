@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,11 @@ REFERENCE = "reference"
 PEAK = "xsimd"  # the variant name of the fma_peak benchmark
 # Columns in this order when present; any other variant follows.
 VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn", "reference-threads"]
+# Rows in this order (then by size), whatever order the benchmarks ran in
+# (--benchmark_enable_random_interleaving shuffles it).
+KERNEL_ORDER = ["fma_peak", "load_peak", "dot", "softmax", "stable_softmax", "softmax_rows", "scores",
+                "attention_weights", "attention_output", "attention", "streaming_attention", "add_alibi_bias",
+                "softmax_backward"]
 
 
 # ---------------------------------------------------------------------------- reading
@@ -62,6 +68,14 @@ def split_name(name: str) -> tuple[str, str, str] | None:
     if len(parts) < 3:
         return None
     return parts[0], "/".join(parts[1:-1]), parts[-1]
+
+
+def row_order(row: tuple[str, str]) -> tuple:
+    """KERNEL_ORDER, then the size's numbers in order (n=256 before n=1024), then its words."""
+    kernel, size = row
+    rank = KERNEL_ORDER.index(kernel) if kernel in KERNEL_ORDER else len(KERNEL_ORDER)
+    numbers = [int(x) for x in re.findall(r"=(\d+)", size)]
+    return rank, kernel, numbers, size
 
 
 class Results:
@@ -101,6 +115,7 @@ class Results:
             if variant not in self.variants:
                 self.variants.append(variant)
         self.values = {key: {c: statistics.median(v) for c, v in counters.items()} for key, counters in samples.items()}
+        self.rows.sort(key=row_order)
 
     def others(self) -> list[str]:
         known = [v for v in VARIANT_ORDER if v in self.variants]
@@ -223,7 +238,7 @@ def targets(res: Results) -> list[tuple[str, float | None, float, str]]:
 def format_targets(res: Results) -> str:
     lines = ["Targets (medians of this run; 'met' needs ratio >= goal):"]
     for what, value, goal, how in targets(res):
-        shown = "missing" if value is None else f"{value:.2f}"
+        shown = "missing" if value is None else f"{value:.3f}"
         verdict = "-" if value is None else "met" if value >= goal else "NOT MET"
         lines.append(f"  {verdict:7}  {shown:>7} (goal {goal:g})  {what}   [{how}]")
     return "\n".join(lines)

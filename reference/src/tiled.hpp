@@ -21,7 +21,8 @@ float inverse_sqrt(std::size_t d);
 /// dot product in the micro-kernel's accumulators (a 1/d fraction of its work, where a
 /// division would cost a third of it: a vector division is about as slow as 10 FMAs),
 /// unless it is a power of two (d = 4^k) and every key entry times it stays normal: then
-/// it is folded into K, exactly, and q . (k scale) is bit for bit (q . k) scale. It is
+/// it is folded into K, exactly, and q . (k scale) is bit for bit (q . k) scale whenever
+/// the partial sums stay in the normal range (else it is the closer of the two). It is
 /// never folded when inexact: a subnormal entry times 1/sqrt(d) can round to 0, and then
 /// 0 * inf turns a score of -inf (or +inf) into NaN, as the fuzzer found.
 class packed_scores {
