@@ -28,7 +28,11 @@ extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own ex
 
 #if defined(ATTN_BENCH_HAVE_DNNL)
 #include <oneapi/dnnl/dnnl.hpp>
-#include <omp.h>  // oneDNN's threads are OpenMP's (Debian builds it with DNNL_CPU_RUNTIME=OMP)
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
+#include <omp.h>  // oneDNN's threads are OpenMP's (Debian builds it so)
+#elif DNNL_CPU_RUNTIME != DNNL_RUNTIME_SEQ
+#undef ATTN_BENCH_HAVE_DNNL  // a runtime (TBB, threadpool) this suite cannot hold to one thread
+#endif
 #endif
 
 namespace attn::bench {
@@ -206,7 +210,9 @@ std::vector<peer> installed_peers() {
                    eigen_attention_output, eigen_attention});
 #endif
 #if defined(ATTN_BENCH_HAVE_DNNL)
+#if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
   omp_set_num_threads(1);  // the reference runs on one thread
+#endif
   peers.push_back({"onednn", nullptr, dnnl_stable_softmax, dnnl_softmax_rows, nullptr, nullptr, nullptr, nullptr});
 #endif
   return peers;
