@@ -170,36 +170,33 @@ struct kernels {
       // no subnormal anywhere) and a masked-off result, +0.
       const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-104.0f), _CMP_NLT_UQ);  // NaN kept
       const batch n = batch(_mm512_maskz_fmadd_ps(keep, x, batch(1.44269504088896341f), magic)) - magic;
-      batch r = compat::fma(n, batch(-0.693359375f), x);
-      r = compat::fma(n, batch(2.12194440e-4f), r);
-      batch p(1.394110848e-3f);
-      p = compat::fma(p, r, batch(8.375125937e-3f));
-      p = compat::fma(p, r, batch(4.166635126e-2f));
-      p = compat::fma(p, r, batch(1.666641533e-1f));
-      p = compat::fma(p, r, batch(0.5f));
-      p = compat::fma(p, r, batch(1.0f));
-      p = compat::fma(p, r, batch(1.0f));
-      return _mm512_maskz_scalef_ps(keep, p, n);  // p 2^n in one instruction, rounded once
+      return _mm512_maskz_scalef_ps(keep, exp_reduced(x, n), n);  // p 2^n in one instruction, rounded once
     }
 #endif
     const batch zero(0.0f);
     const batch_bool below = x < batch(-104.0f);  // exp(x) < 2^-150: +0
     const batch xc = xsimd::select(below, zero, x);
     const batch n = compat::fma(xc, batch(1.44269504088896341f), magic) - magic;
-    batch r = compat::fma(n, batch(-0.693359375f), xc);  // exact: ln2_hi has 9 bits
-    r = compat::fma(n, batch(2.12194440e-4f), r);        // ln 2 = ln2_hi - 2.12194440e-4
+    const batch p = exp_reduced(xc, n);
+    if (xsimd::any(n < batch(-126.0f))) {  // 2^n subnormal: scale by 2^(n/2) twice
+      const batch half = xsimd::floor(n * batch(0.5f));
+      return xsimd::select(below, zero, xsimd::ldexp(xsimd::ldexp(p, xsimd::to_int(half)), xsimd::to_int(n - half)));
+    }
+    return xsimd::select(below, zero, xsimd::ldexp(p, xsimd::to_int(n)));
+  }
+
+  /// exp(x - n ln 2) for the integer n nearest x / ln 2: the Cody-Waite reduction and the
+  /// polynomial of exp_nonpositive().
+  static batch exp_reduced(const batch& x, const batch& n) {
+    batch r = compat::fma(n, batch(-0.693359375f), x);  // exact: ln2_hi has 9 bits
+    r = compat::fma(n, batch(2.12194440e-4f), r);       // ln 2 = ln2_hi - 2.12194440e-4
     batch p(1.394110848e-3f);
     p = compat::fma(p, r, batch(8.375125937e-3f));
     p = compat::fma(p, r, batch(4.166635126e-2f));
     p = compat::fma(p, r, batch(1.666641533e-1f));
     p = compat::fma(p, r, batch(0.5f));
     p = compat::fma(p, r, batch(1.0f));
-    p = compat::fma(p, r, batch(1.0f));
-    if (xsimd::any(n < batch(-126.0f))) {  // 2^n subnormal: scale by 2^(n/2) twice
-      const batch half = xsimd::floor(n * batch(0.5f));
-      return xsimd::select(below, zero, xsimd::ldexp(xsimd::ldexp(p, xsimd::to_int(half)), xsimd::to_int(n - half)));
-    }
-    return xsimd::select(below, zero, xsimd::ldexp(p, xsimd::to_int(n)));
+    return compat::fma(p, r, batch(1.0f));
   }
 
   /// exp(v - m) for m >= every v (so the exponent is <= 0), -inf giving exactly 0.
