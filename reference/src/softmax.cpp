@@ -110,7 +110,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   const bool costliest_first = causal && count > 1;
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    std::vector<float> max_storage(packed.block_rows() * lanes + 16), sums(packed.block_rows());
+    std::vector<float> max_storage(packed.block_rows() * lanes + 16);
     float* row_max = max_storage.data();  // 64-byte aligned for the kernel's aligned loads
     row_max += (16 - reinterpret_cast<std::uintptr_t>(row_max) / sizeof(float) % 16) % 16;
     for (std::size_t taken = next++; taken < blocks; taken = next++) {
@@ -121,34 +121,25 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
       const std::size_t cols = causal ? std::min(round_up(last, std::max(tile_cols, lanes)), n_k) : n_k;
       std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
       packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
-      // Two sweeps over the block's rows: the exponentials and sums of every row first,
-      // then the divisions, so no row waits for its own sum (the end of a long chain of
-      // dependent instructions) before the next row can start.
       for (std::size_t i = first; i < last; ++i) {
         float* row = A.data + i * A.cols;
         const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
         const std::size_t padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
         const float* lane_max = row_max + (i - first) * lanes;
         const float m = *std::max_element(lane_max, lane_max + lanes);  // NaN-free, or NaN: then not finite
-        float& sum = sums[i - first];
+        bool nan = false;
         if (std::isfinite(m)) {
-          sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1 (exp(m - m) = 1), or NaN
+          const float sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1: exp(m - m) = 1 is in it
+          nan = std::isnan(sum);  // a NaN score, which the max instructions may have skipped
+          if (!nan) kernels.divide(row, sum, padded);
         } else {
-          // softmax_in_place's special rows; the sum marks them done (1), or NaN.
-          sum = std::isnan(softmax_in_place(kernels, row, padded)) ? quiet_nan : 1.0f;
+          nan = std::isnan(softmax_in_place(kernels, row, padded));  // its special rows
         }
-      }
-      for (std::size_t i = first; i < last; ++i) {
-        float* row = A.data + i * A.cols;
-        const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
-        const std::size_t padded = std::min(round_up(visible, lanes), cols);
-        const float sum = sums[i - first];
-        if (std::isnan(sum)) {  // a NaN score (which the max instructions may have skipped)
+        if (nan) {
           std::fill(row, row + n_k, quiet_nan);
-          continue;
+        } else if (padded < n_k) {
+          std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f is all zero bits
         }
-        if (sum != 1.0f) kernels.divide(row, sum, padded);  // x / 1 = x
-        if (padded < n_k) std::memset(row + padded, 0, (n_k - padded) * sizeof(float));  // +0.0f: zero bits
       }
     }
   };
