@@ -20,7 +20,8 @@ struct kernel_table {
   float (*sum_exp_shifted)(const float* x, float m, float* out, std::size_t n);
   /// x_i = x_i / c, correctly rounded (not a bare multiplication by 1/c): with FMA,
   /// Markstein's correction of x_i (1/c), which is correctly rounded for normal quotients
-  /// (and matched division on 10^8 random ones); other lanes fall back to a division.
+  /// (tests/reference/test_reference_divide.cpp compares it with x / c bit for bit on every
+  /// instruction set); other lanes fall back to a division.
   void (*divide)(float* x, float c, std::size_t n);
   /// y_i = c y_i + w x_i, the accumulation of a weighted value vector into an output row
   /// (c = 1: attention_output; c = the rescale factor: streaming_attention). y and x may
