@@ -55,11 +55,6 @@ struct kernel_table {
                       float* row_max);
 };
 
-/// The largest tile_rows and lanes of any table (AVX-512: 12 rows of 16 lanes), for
-/// buffers sized at compile time.
-inline constexpr std::size_t max_tile_rows = 12;
-inline constexpr std::size_t max_lanes = 16;
-
 /// Always compiled: plain loops, so every platform has at least one table.
 extern const kernel_table scalar_table;
 // One per instruction set, defined in isa_kernels.cpp when CMake compiled it

@@ -314,7 +314,6 @@ struct kernels {
   static constexpr std::size_t tile_rows = lanes >= 16 ? 12 : 6;
   static constexpr std::size_t tile_vectors = 2;
   static constexpr std::size_t tile_cols = tile_vectors * lanes;
-  static_assert(tile_rows <= max_tile_rows && lanes <= max_lanes, "kernel_table.hpp: raise max_tile_rows, max_lanes");
 
   /// One tile; row r keeps its first min(limit + r, cols) columns (limit may be <= 0).
   template <std::size_t... R>
