@@ -4,7 +4,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -111,8 +110,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     std::vector<float> max_storage(packed.block_rows() * lanes + 16);
-    float* row_max = max_storage.data();  // 64-byte aligned for the kernel's aligned loads
-    row_max += (16 - reinterpret_cast<std::uintptr_t>(row_max) / sizeof(float) % 16) % 16;
+    float* row_max = detail::align_64(max_storage.data());  // for the kernel's aligned loads
     for (std::size_t taken = next++; taken < blocks; taken = next++) {
       const std::size_t b = costliest_first ? blocks - 1 - taken : taken;
       const std::size_t first = b * packed.block_rows();

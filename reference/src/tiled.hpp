@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include <attn/matrix.hpp>
@@ -10,6 +11,12 @@
 #include "kernel_table.hpp"
 
 namespace attn::ref::detail {
+
+/// The first 64-byte aligned float at or after p: buffers for the kernels' aligned loads
+/// are allocated 16 floats long and start there.
+inline float* align_64(float* p) {
+  return p + (16 - reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % 16) % 16;
+}
 
 /// 1/sqrt(d), computed in double and rounded to float. For d = 4^k it is a power of two,
 /// so multiplying by it is exactly the division by sqrt(d) of scaled_score(); otherwise the
