@@ -18,6 +18,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <new>  // std::align_val_t
 #include <span>
 #include <string>
 #include <thread>
