@@ -315,58 +315,60 @@ struct kernels {
   static constexpr std::size_t tile_vectors = 2;
   static constexpr std::size_t tile_cols = tile_vectors * lanes;
 
-  /// One tile; row r keeps its first min(limit + r, cols) columns (limit may be <= 0).
+  /// The tiles of rows x cols, one panel of K after the other; row r of the tile at
+  /// column j keeps its first min(visible - j + r, cols - j) columns.
   template <std::size_t... R>
-  static void tile(const float* q, const float* k, std::size_t d, std::size_t rows, std::size_t cols,
-                   float* S, std::size_t ldS, float scale, std::ptrdiff_t limit, float* row_max,
-                   std::index_sequence<R...>) {
-    const float* row[tile_rows];  // rows past the last repeat row 0: computed, never stored
-    ((row[R] = q + (R < rows ? R : 0) * d), ...);
-    batch c0[tile_rows], c1[tile_rows];
-    ((c0[R] = batch(0.0f), c1[R] = batch(0.0f)), ...);
-    for (std::size_t l = 0; l < d; ++l, k += tile_cols) {
-      const batch b0 = batch::load_aligned(k);
-      const batch b1 = batch::load_aligned(k + lanes);
-      ((c0[R] = compat::fma(batch(row[R][l]), b0, c0[R]), c1[R] = compat::fma(batch(row[R][l]), b1, c1[R])), ...);
-    }
-    if (scale != 1.0f) {  // x 1 = x: skipped for d = 1
-      const batch v(scale);
-      ((c0[R] = c0[R] * v, c1[R] = c1[R] * v), ...);
-    }
-    const auto width = static_cast<std::ptrdiff_t>(tile_cols);
-    if (limit < width || (row_max != nullptr && cols < tile_cols)) {  // -inf from column min(limit + r, cols) on
-      const batch column0 = iota(), column1 = iota() + batch(static_cast<float>(lanes)), masked(-INFINITY);
-      const auto keep = [&](std::size_t r) {
-        const std::ptrdiff_t end = limit + static_cast<std::ptrdiff_t>(r);
-        return batch(static_cast<float>(end < static_cast<std::ptrdiff_t>(cols) ? end : static_cast<std::ptrdiff_t>(cols)));
-      };
-      ((c0[R] = xsimd::select(column0 < keep(R), c0[R], masked),
-        c1[R] = xsimd::select(column1 < keep(R), c1[R], masked)), ...);
-    }
-    if (row_max != nullptr) {
-      ((xsimd::max(xsimd::max(c0[R], c1[R]), batch::load_aligned(row_max + R * lanes))
-            .store_aligned(row_max + R * lanes)), ...);
-    }
-    if (rows == tile_rows && cols == tile_cols) {
-      ((c0[R].store_unaligned(S + R * ldS), c1[R].store_unaligned(S + R * ldS + lanes)), ...);
-      return;
-    }
-    alignas(Arch::alignment()) float buffer[tile_rows * tile_cols];  // edge tile
-    ((c0[R].store_aligned(buffer + R * tile_cols), c1[R].store_aligned(buffer + R * tile_cols + lanes)), ...);
-    for (std::size_t r = 0; r < rows; ++r) {
-      for (std::size_t j = 0; j < cols; ++j) S[r * ldS + j] = buffer[r * tile_cols + j];
+  static void tiles(const float* q, const float* k, std::size_t d, std::size_t rows, std::size_t cols,
+                    float* S, std::size_t ldS, float scale, std::size_t visible, float* row_max,
+                    std::index_sequence<R...>) {
+    std::ptrdiff_t offset[tile_rows];  // rows past the last repeat row 0: computed, never stored
+    ((offset[R] = static_cast<std::ptrdiff_t>((R < rows ? R : 0) * d)), ...);
+    for (std::size_t j = 0; j < cols; j += tile_cols, S += tile_cols) {
+      batch c0[tile_rows], c1[tile_rows];
+      ((c0[R] = batch(0.0f), c1[R] = batch(0.0f)), ...);
+      const float* p = q;
+      for (const float* const end = k + d * tile_cols; k != end; k += tile_cols, ++p) {
+        const batch b0 = batch::load_aligned(k);
+        const batch b1 = batch::load_aligned(k + lanes);
+        ((c0[R] = compat::fma(batch(p[offset[R]]), b0, c0[R]), c1[R] = compat::fma(batch(p[offset[R]]), b1, c1[R])), ...);
+      }
+      if (scale != 1.0f) {  // x 1 = x: skipped for d = 1
+        const batch v(scale);
+        ((c0[R] = c0[R] * v, c1[R] = c1[R] * v), ...);
+      }
+      const std::size_t width = cols - j < tile_cols ? cols - j : tile_cols;
+      const bool cut = visible < cols && visible < j + tile_cols;  // the mask reaches into this tile
+      if (cut || (row_max != nullptr && width < tile_cols)) {  // -inf from column min(visible - j + r, width) on
+        const std::ptrdiff_t limit = visible < cols ? static_cast<std::ptrdiff_t>(visible) - static_cast<std::ptrdiff_t>(j)
+                                                    : static_cast<std::ptrdiff_t>(width);
+        const batch column0 = iota(), column1 = iota() + batch(static_cast<float>(lanes)), masked(-INFINITY);
+        const auto keep = [&](std::size_t r) {
+          const std::ptrdiff_t end = limit + static_cast<std::ptrdiff_t>(r);
+          return batch(static_cast<float>(end < static_cast<std::ptrdiff_t>(width) ? end : static_cast<std::ptrdiff_t>(width)));
+        };
+        ((c0[R] = xsimd::select(column0 < keep(R), c0[R], masked),
+          c1[R] = xsimd::select(column1 < keep(R), c1[R], masked)), ...);
+      }
+      if (row_max != nullptr) {
+        ((xsimd::max(xsimd::max(c0[R], c1[R]), batch::load_aligned(row_max + R * lanes))
+              .store_aligned(row_max + R * lanes)), ...);
+      }
+      if (rows == tile_rows && width == tile_cols) {
+        ((c0[R].store_unaligned(S + R * ldS), c1[R].store_unaligned(S + R * ldS + lanes)), ...);
+        continue;
+      }
+      alignas(Arch::alignment()) float buffer[tile_rows * tile_cols];  // edge tile
+      ((c0[R].store_aligned(buffer + R * tile_cols), c1[R].store_aligned(buffer + R * tile_cols + lanes)), ...);
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t c = 0; c < width; ++c) S[r * ldS + c] = buffer[r * tile_cols + c];
+      }
     }
   }
 
   static void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
                           std::size_t cols, float* S, std::size_t ldS, float scale, std::size_t visible,
                           float* row_max) {
-    for (std::size_t j = 0; j < cols; j += tile_cols, k_panels += d * tile_cols) {
-      const std::ptrdiff_t limit = visible >= cols ? PTRDIFF_MAX / 2  // no mask (and no overflow of limit + r)
-                                                   : static_cast<std::ptrdiff_t>(visible) - static_cast<std::ptrdiff_t>(j);
-      tile(q, k_panels, d, rows, cols - j < tile_cols ? cols - j : tile_cols, S + j, ldS, scale, limit, row_max,
-           std::make_index_sequence<tile_rows>{});
-    }
+    tiles(q, k_panels, d, rows, cols, S, ldS, scale, visible, row_max, std::make_index_sequence<tile_rows>{});
   }
 
   /// K (rows x d, row-major) times `scale` into panels of tile_cols keys, each d x
