@@ -69,4 +69,16 @@ xsimd::batch<float, Arch> gather(const float* base, const xsimd::batch<std::int3
   return xsimd::batch<float, Arch>::gather(base, index);
 }
 
+/// Asks for the cache line holding p in the first-level cache: a hint, which neither
+/// faults (p may be past the end of an array) nor changes any result. A template only so
+/// that each instruction set's copy stays its own (kernels.hpp says why).
+template <class Arch>
+void prefetch(const float* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+
 }  // namespace attn::ref::detail::compat
