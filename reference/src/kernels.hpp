@@ -226,9 +226,10 @@ struct kernels {
 #endif
   }
 
-  // The rows come from the micro-kernel, which has streamed K through the first-level
-  // cache since it wrote them: without the prefetch, about a quarter of this loop's time
-  // was spent waiting for them from the second level.
+  // In attention_weights the rows come from the micro-kernel, which has streamed K through
+  // the first-level cache since it wrote them: perf put a quarter of this loop's samples on
+  // its loads. Prefetching 16 lines ahead (a hint: past the end of x is harmless) made the
+  // whole causal n = 1024, d = 64 call about 3% faster and softmax_rows no slower.
   static constexpr std::size_t prefetch_distance = 256;  // floats: 16 cache lines ahead
 
   template <bool store>
