@@ -78,7 +78,8 @@ void check_row(const std::string& where, const problem& p, std::size_t i, const 
   // when that factor is infinite the analysis bounds nothing (0 * inf), so only the exact
   // parts of the policy below and the range check above apply.
   const bool bounded = std::isfinite(std::expm1(2.0 * score_error));
-  const std::vector<double> bound = tol::attention_row(beta, weights, score_error, 1);
+  const std::vector<double> bound =
+      tol::attention_row(beta, weights, score_error, 1, std::span<const double>(expected.data() + i * n_k, n_k));
   for (std::size_t j = 0; j < n_k; ++j) {
     const double e = expected[i * n_k + j];
     const auto at = [&] {

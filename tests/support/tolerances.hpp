@@ -128,11 +128,19 @@ inline double jacobian(float a_i, float a_j, bool diagonal, int implementations 
 /// a'_j / a_j = exp(D_j) / sum_l a_l exp(D_l). Add the softmax rounding of the row on top.
 /// `beta` is the expected (masked, scaled) score row, `a` the expected weights and
 /// `score_error` the largest scaled_score() bound of the row (for the given implementations).
+/// `exact`, when given, is the oracle's weights in double: the factor applies to a_j itself,
+/// and a weight below the float range rounds to 0 in `a` (the fuzzer found scores near 1e9,
+/// whose float spacing is 64, where an exact weight of 3e-72 may legitimately come out as
+/// 1.6e-28: within 3e-72 (exp(2E) - 1) for E >= 57, but not within 0 times that factor).
 inline std::vector<double> attention_row(std::span<const float> beta, std::span<const float> a,
-                                         double score_error, int implementations = 2) {
+                                         double score_error, int implementations = 2,
+                                         std::span<const double> exact = {}) {
   std::vector<double> bound = softmax_row(beta, a, implementations);
   const double factor = std::expm1(2.0 * score_error);
-  for (std::size_t j = 0; j < a.size(); ++j) bound[j] += kSecondOrder * std::fabs(a[j]) * factor;
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    const double weight = exact.empty() ? std::fabs(a[j]) : std::max<double>(std::fabs(a[j]), std::fabs(exact[j]));
+    bound[j] += kSecondOrder * weight * factor;
+  }
   return bound;
 }
 
