@@ -238,7 +238,7 @@ struct kernels {
     batch sum0(0.0f), sum1(0.0f);
     std::size_t i = 0;
     for (; i + 2 * lanes <= n; i += 2 * lanes) {
-      for (std::size_t line = 0; line < 2 * lanes; line += 16) compat::prefetch<Arch>(x + i + prefetch_distance + line);
+      for (std::size_t line = 0; line < 2 * lanes; line += 16) compat::prefetch<Arch>(x + i, prefetch_distance + line);
       const batch e0 = exp_shifted(batch::load_unaligned(x + i), shift);
       const batch e1 = exp_shifted(batch::load_unaligned(x + i + lanes), shift);
       if constexpr (store) {

@@ -69,15 +69,18 @@ xsimd::batch<float, Arch> gather(const float* base, const xsimd::batch<std::int3
   return xsimd::batch<float, Arch>::gather(base, index);
 }
 
-/// Asks for the cache line holding p in the first-level cache: a hint, which neither
-/// faults (p may be past the end of an array) nor changes any result. A template only so
-/// that each instruction set's copy stays its own (kernels.hpp says why).
+/// Asks for the cache line holding the float `ahead` places after p in the first-level
+/// cache: a hint, which neither faults nor changes any result. That float may lie past the
+/// end of the array, so its address is computed as an integer (a pointer beyond one past
+/// the end would be undefined behaviour). A template only so that each instruction set's
+/// copy stays its own (kernels.hpp says why).
 template <class Arch>
-void prefetch(const float* p) {
+void prefetch(const float* p, std::size_t ahead) {
 #if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(p, 0, 3);
+  __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(p) + ahead * sizeof(float)), 0, 3);
 #else
   (void)p;
+  (void)ahead;
 #endif
 }
 
