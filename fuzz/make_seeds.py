@@ -117,6 +117,13 @@ def seeds_attention():
         "a_wrong_cols": b"\x00\x02\x03\x03\x01\x02\x02" + values([1]),
         "d_zero": b"\x00\x02\x02\x00\x00\x0f",
         "one_by_one": b"\x00\x01\x01\x01\x01\x0f" + values([3, -2]),
+        # Found by the fuzzer, kept as it came: on AVX2, d = 2 and scores near 9.5e8, whose
+        # float spacing is 64, a weight of 2.9e-72 comes out as 1.6e-28. That is inside the
+        # bound only when the score-error factor exp(2E) - 1 multiplies the exact weight,
+        # not the weight rounded to float (0): tol::attention_row's `exact`.
+        "huge_scores_tiny_weight": bytes.fromhex(
+            "00af740274740374585858585858585858585858585858585858027474585858587c742774"
+            "5858587c74277474747474090f40cac0184080262626012d00012d01c0747f"),
     }
 
 
