@@ -44,6 +44,10 @@ class packed_scores {
   /// Unless row_max is null, it gets the rows' maxima (kernel_table::score_tiles).
   void compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal = false,
                float* row_max = nullptr) const;
+  /// Columns [first, first + count) of the same rows, unmasked, into S (which points at
+  /// column `first`); `first` a multiple of column_step().
+  void compute_columns(std::size_t block, std::size_t first, std::size_t count, float* S, std::size_t ldS) const;
+  std::size_t column_step() const { return kernels_->tile_cols; }
 
  private:
   const kernel_table* kernels_;

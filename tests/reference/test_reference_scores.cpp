@@ -114,6 +114,35 @@ TEST_CASE("reference scores are every query-key dot product over sqrt(d), for ev
   }
 }
 
+// scores() goes over the keys in chunks of at most 2^16 / d (packed panels of 256 KiB), all
+// blocks of rows per chunk: these shapes take three to five chunks, the last one ending in a
+// partial panel, and blocks of rows ending in a partial block.
+TEST_CASE("reference scores of many keys (several chunks of packed keys) agree with the double oracle",
+          "[reference]") {
+  auto rng = attn::test::rng(107);
+  for (const std::size_t d : {128, 256}) {
+    const std::size_t n_q = 13, n_k = 1100;
+    const std::vector<float> Q = spread_row(rng, n_q * d), K = spread_row(rng, n_k * d);
+    const std::vector<double> expected = oracle::scores(Q, K, n_q, n_k, d);
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      const placed pQ(Q, 1), pK(K, 2);
+      placed pS(std::vector<float>(n_q * n_k, kNaN), 3);
+      ref::scores({pQ.span().data(), n_q, d}, {pK.span().data(), n_k, d}, {pS.span().data(), n_q, n_k});
+      comparison cmp(where(isa, d, 1) + " (d), " + std::to_string(n_q) + " x " + std::to_string(n_k));
+      for (std::size_t i = 0; i < n_q; ++i) {
+        for (std::size_t j = 0; j < n_k; ++j) {
+          const std::span<const float> q(Q.data() + i * d, d), k(K.data() + j * d, d);
+          cmp.element(i * n_k + j, pS.span()[i * n_k + j], expected[i * n_k + j],
+                      tol::scaled_score(d, sum_abs_products(q, k), 1));
+        }
+      }
+      if (!pS.fences_intact()) cmp.fail("wrote outside S");
+      ATTN_CHECK_AGREES(cmp);
+    }
+  }
+}
+
 TEST_CASE("the card's scaled score is -0.5 on every instruction set", "[reference]") {
   const std::vector<float> q{2.0f, 0.5f, 1.0f, -1.5f}, k{1.0f, 1.0f, -0.5f, 2.0f};
   for (const std::string& isa : supported_isas()) {
