@@ -30,6 +30,28 @@ std::vector<float> spread_row(std::mt19937_64& rng, std::size_t n) {
   return x;
 }
 
+/// ref::scores of Q (n_q x d) and K (n_k x d), placed `offset` floats off alignment (S and
+/// K the next offsets), on the pinned instruction set `isa`: every entry within one
+/// implementation's scaled_score() bound of the oracle's `expected`, nothing written
+/// outside S.
+void check_scores(const std::string& isa, const std::vector<float>& Q, const std::vector<float>& K,
+                  const std::vector<double>& expected, std::size_t n_q, std::size_t n_k, std::size_t d,
+                  std::size_t offset) {
+  const placed pQ(Q, offset), pK(K, (offset + 1) % 4);
+  placed pS(std::vector<float>(n_q * n_k, kNaN), (offset + 2) % 4);
+  ref::scores({pQ.span().data(), n_q, d}, {pK.span().data(), n_k, d}, {pS.span().data(), n_q, n_k});
+  comparison cmp(where(isa, d, offset) + " (d), " + std::to_string(n_q) + " x " + std::to_string(n_k));
+  for (std::size_t i = 0; i < n_q; ++i) {
+    for (std::size_t j = 0; j < n_k; ++j) {
+      const std::span<const float> q(Q.data() + i * d, d), k(K.data() + j * d, d);
+      cmp.element(i * n_k + j, pS.span()[i * n_k + j], expected[i * n_k + j],
+                  tol::scaled_score(d, sum_abs_products(q, k), 1));
+    }
+  }
+  if (!pS.fences_intact()) cmp.fail("wrote outside S");
+  ATTN_CHECK_AGREES(cmp);
+}
+
 }  // namespace
 
 TEST_CASE("the reference dot product agrees with the double oracle for every length 0..300 on every instruction set",
@@ -95,19 +117,7 @@ TEST_CASE("reference scores are every query-key dot product over sqrt(d), for ev
       for (const std::string& isa : supported_isas()) {
         ref::scoped_isa pin(isa);
         for (const std::size_t offset : kOffsets) {
-          const placed pQ(Q, offset), pK(K, (offset + 1) % 4);
-          placed pS(std::vector<float>(n_q * n_k, kNaN), (offset + 2) % 4);
-          ref::scores({pQ.span().data(), n_q, d}, {pK.span().data(), n_k, d}, {pS.span().data(), n_q, n_k});
-          comparison cmp(where(isa, d, offset) + " (d), " + std::to_string(n_q) + " x " + std::to_string(n_k));
-          for (std::size_t i = 0; i < n_q; ++i) {
-            for (std::size_t j = 0; j < n_k; ++j) {
-              const std::span<const float> q(Q.data() + i * d, d), k(K.data() + j * d, d);
-              cmp.element(i * n_k + j, pS.span()[i * n_k + j], expected[i * n_k + j],
-                          tol::scaled_score(d, sum_abs_products(q, k), 1));
-            }
-          }
-          if (!pS.fences_intact()) cmp.fail("wrote outside S");
-          ATTN_CHECK_AGREES(cmp);
+          check_scores(isa, Q, K, expected, n_q, n_k, d, offset);
         }
       }
     }
@@ -126,19 +136,7 @@ TEST_CASE("reference scores of many keys (several chunks of packed keys) agree w
     const std::vector<double> expected = oracle::scores(Q, K, n_q, n_k, d);
     for (const std::string& isa : supported_isas()) {
       ref::scoped_isa pin(isa);
-      const placed pQ(Q, 1), pK(K, 2);
-      placed pS(std::vector<float>(n_q * n_k, kNaN), 3);
-      ref::scores({pQ.span().data(), n_q, d}, {pK.span().data(), n_k, d}, {pS.span().data(), n_q, n_k});
-      comparison cmp(where(isa, d, 1) + " (d), " + std::to_string(n_q) + " x " + std::to_string(n_k));
-      for (std::size_t i = 0; i < n_q; ++i) {
-        for (std::size_t j = 0; j < n_k; ++j) {
-          const std::span<const float> q(Q.data() + i * d, d), k(K.data() + j * d, d);
-          cmp.element(i * n_k + j, pS.span()[i * n_k + j], expected[i * n_k + j],
-                      tol::scaled_score(d, sum_abs_products(q, k), 1));
-        }
-      }
-      if (!pS.fences_intact()) cmp.fail("wrote outside S");
-      ATTN_CHECK_AGREES(cmp);
+      check_scores(isa, Q, K, expected, n_q, n_k, d, 1);
     }
   }
 }
