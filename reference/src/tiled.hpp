@@ -34,18 +34,18 @@ float inverse_sqrt(std::size_t d);
 /// 0 * inf turns a score of -inf (or +inf) into NaN, as the fuzzer found.
 class packed_scores {
  public:
-  /// compute() gives every dot product times `scale` (inverse_sqrt(d)).
+  /// compute() and compute_columns() give every dot product times `scale` (inverse_sqrt(d)).
   packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
   std::size_t blocks() const { return (rows_ + block_rows() - 1) / block_rows(); }
-  /// Rows of S from block * block_rows(), columns [0, cols), into S (row stride ldS).
-  /// With causal, row i keeps columns j <= i and gets -inf in the rest of [0, cols).
-  /// Unless row_max is null, it gets the rows' maxima (kernel_table::score_tiles).
-  void compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal = false,
-               float* row_max = nullptr) const;
-  /// Columns [first, first + count) of the same rows, unmasked, into S (which points at
-  /// column `first`); `first` a multiple of column_step().
+  /// For the fused attention_weights(): rows of S from block * block_rows(), columns
+  /// [0, cols), into S (row stride ldS). With causal, row i keeps columns j <= i and gets
+  /// -inf in the rest of [0, cols). Unless row_max is null, it gets the rows' maxima
+  /// (kernel_table::score_tiles).
+  void compute(std::size_t block, std::size_t cols, float* S, std::size_t ldS, bool causal, float* row_max) const;
+  /// For scores(): columns [first, first + count) of the same rows, unmasked, into S (which
+  /// points at column `first`); `first` a multiple of column_step().
   void compute_columns(std::size_t block, std::size_t first, std::size_t count, float* S, std::size_t ldS) const;
   std::size_t column_step() const { return kernels_->tile_cols; }
 
