@@ -14,7 +14,7 @@
 
 #include <cmath>  // INFINITY, NAN
 #include <cstddef>
-#include <cstdint>  // std::uintptr_t, PTRDIFF_MAX
+#include <cstdint>  // std::uintptr_t, std::int32_t
 #include <type_traits>
 #include <utility>  // std::index_sequence (a type only: no code)
 

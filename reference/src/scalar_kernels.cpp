@@ -1,6 +1,5 @@
 // The kernel table of plain loops: always compiled, chosen only when the platform has
 // no SIMD instruction set compiled in (and testable everywhere as "scalar").
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
