@@ -1,8 +1,8 @@
 // Peers the reference is compared with, when installed: OpenBLAS, Eigen and oneDNN, each
 // doing the kernels the way a user of that library would (attention: the weights, then one
-// more GEMM; oneDNN: its softmax primitive, created once per shape). They are benchmark subjects, not
-// implementations of the contract: they skip its shape checks and special rows (NaN, +inf),
-// which the benchmarks' random inputs never hold.
+// more GEMM; oneDNN: its softmax primitive, created once per shape). They are benchmark
+// subjects, not implementations of the contract: they skip its shape checks and special
+// rows (NaN, +inf), which the benchmarks' random inputs never hold.
 #pragma once
 
 #include <span>
