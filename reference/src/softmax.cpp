@@ -73,7 +73,7 @@ std::atomic<std::size_t> thread_count{1};
 
 // A row of attention_weights() whose exponentials (in [0, padded), the rest of its n
 // entries to be zeros) sum to `sum`, or which is NaN when `sum` is.
-struct finished_row {
+struct pending_row {
   float* row = nullptr;
   std::size_t padded = 0;
   float sum = 1.0f;
@@ -140,9 +140,9 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
       // Each row's division waits for its sum (a reduction, then a reciprocal), so it is
       // done one row late, after the next row's exponentials, which hide that wait: about
       // 4% of the whole time at causal n = 1024, d = 64. Two rows at a time stay in cache.
-      finished_row pending;
+      pending_row pending;
       for (std::size_t i = first; i < last; ++i) {
-        finished_row now{A.data + i * A.cols, 0, 0.0f};
+        pending_row now{A.data + i * A.cols, 0, 0.0f};
         const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
         now.padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
         const float* lane_max = row_max + (i - first) * lanes;
