@@ -2,12 +2,14 @@
 # Installs the system packages the course needs. Safe to run twice: it installs only what
 # is missing and says what it installs.
 #
-#   scripts/install-deps.sh [--check] [student|full]
+#   scripts/install-deps.sh [--check] [student|full|fuzz]
 #
-#   student  what a student needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd (default)
-#   full     also Google Benchmark, OpenBLAS, Eigen, oneDNN (apt only), Doxygen, Graphviz, MathJax, the docs
-#            theme, Chromium and matplotlib (docs, benchmark and browser checks), and
-#            Clang with libFuzzer (the fuzzing run)
+#   student  what './attn' needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd (default)
+#   full     what './attn test' and './attn bench' need besides: Google Benchmark, the
+#            benchmark peers OpenBLAS, Eigen and oneDNN (apt only; with the OpenCL headers
+#            and loader its CMake config asks for), Doxygen, MathJax, the docs theme,
+#            matplotlib and Chromium (the docs, their pictures and their browser check)
+#   fuzz     the student set and Clang with libFuzzer (the fuzzing run of .ci/run)
 #   --check  install nothing; exit 0 when everything is there, 1 (listing what is
 #            missing) otherwise
 #
@@ -21,17 +23,19 @@ set_name=student
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
-    student|full) set_name=$arg ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "install-deps.sh: unknown argument '$arg'; expected --check, student or full" >&2; exit 2 ;;
+    student|full|fuzz) set_name=$arg ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg'; expected --check, student, full or fuzz" >&2; exit 2 ;;
   esac
 done
 
-apt_student=(g++ make cmake ninja-build python3 git catch2 libxsimd-dev)
-apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev doxygen graphviz libjs-mathjax
-          doxygen-awesome-css chromium python3-matplotlib clang libclang-rt-dev)
+apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev)
+apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev
+          doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium)
+apt_fuzz=(clang libclang-rt-dev)
 brew_student=(cmake ninja python catch2 xsimd)
-brew_full=(google-benchmark openblas eigen doxygen graphviz python-matplotlib)
+brew_full=(google-benchmark openblas eigen doxygen python-matplotlib)
+brew_fuzz=(llvm)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 
@@ -39,6 +43,7 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
   command -v brew >/dev/null || { say "Homebrew is needed on macOS: see https://brew.sh"; exit 1; }
   wanted=("${brew_student[@]}")
   [[ $set_name == full ]] && wanted+=("${brew_full[@]}")
+  [[ $set_name == fuzz ]] && wanted+=("${brew_fuzz[@]}")
   missing=()
   for p in "${wanted[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if ((${#missing[@]} == 0)); then exit 0; fi
@@ -57,6 +62,7 @@ fi
 
 wanted=("${apt_student[@]}")
 [[ $set_name == full ]] && wanted+=("${apt_full[@]}")
+[[ $set_name == fuzz ]] && wanted+=("${apt_fuzz[@]}")
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
