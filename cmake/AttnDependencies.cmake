@@ -15,6 +15,77 @@ function(attn_require name found apt brew vcpkg why)
   endif()
 endfunction()
 
+# attn_probe_package(<name> [find_package arguments...]): find_package(<name> ... QUIET)
+# for an optional package, tried first in a CMake process of its own (cmake/probe), since a
+# package's config may stop configuration itself (Debian's oneDNN asks for OpenCL with
+# REQUIRED). Only when the package is found there is it found here; otherwise <name>_FOUND
+# is false and ATTN_PROBE_<name>_WHY holds the child's error. The child gets this build's
+# compiler, generator, prefix path and toolchain file (vcpkg), so it sees what this one sees.
+function(attn_probe_package name)
+  set(dir "${CMAKE_BINARY_DIR}/CMakeFiles/attn_probe_${name}")
+  string(REPLACE ";" "|" args "${name};${ARGN}")
+  string(REPLACE ";" "|" prefix "${CMAKE_PREFIX_PATH}")
+  set(forwarded "-DATTN_PROBE_ARGS=${args}" "-DCMAKE_PREFIX_PATH=${prefix}"
+                "-DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}")
+  foreach(var CMAKE_TOOLCHAIN_FILE CMAKE_MAKE_PROGRAM VCPKG_TARGET_TRIPLET ${name}_DIR)
+    if(DEFINED ${var} AND NOT "${${var}}" MATCHES "-NOTFOUND$")
+      list(APPEND forwarded "-D${var}=${${var}}")
+    endif()
+  endforeach()
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -S "${PROJECT_SOURCE_DIR}/cmake/probe" -B "${dir}" -G "${CMAKE_GENERATOR}"
+            -Wno-dev ${forwarded}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 AND out MATCHES "attn-probe: found")
+    find_package(${name} ${ARGN} QUIET)
+    set(why "")
+  else()
+    set(${name}_FOUND FALSE PARENT_SCOPE)
+    set(why "not installed")
+    # The first error's text, on one line: what the package's own config said.
+    if(NOT rc EQUAL 0 AND err MATCHES "CMake Error[^\n]*:\n(.*)")
+      string(REGEX REPLACE "(\n\n|\nCall Stack).*" "" why "${CMAKE_MATCH_1}")
+      string(REGEX REPLACE "[ \n]+" " " why "${why}")
+      string(STRIP "${why}" why)
+    endif()
+  endif()
+  set(ATTN_PROBE_${name}_WHY "${why}" PARENT_SCOPE)
+  foreach(var FOUND VERSION DIR)
+    if(DEFINED ${name}_${var})
+      set(${name}_${var} "${${name}_${var}}" PARENT_SCOPE)
+    endif()
+  endforeach()
+endfunction()
+
+# attn_report_peer(<name> <found?> <what was found> <apt packages> <why not>): says whether a
+# benchmark peer was found (and if not, why and how to install it), and notes it for
+# attn_write_peers().
+set(ATTN_PEERS "")
+function(attn_report_peer name found what apt why)
+  if(${found})
+    message(STATUS "attn: benchmark peer ${name}: ${what}")
+    set(state found)
+  else()
+    if(NOT why)
+      set(why "not installed")
+    endif()
+    message(STATUS "attn: benchmark peer ${name} not found (${why}); "
+                   "install it with: sudo apt-get install ${apt}")
+    set(state "not found")
+  endif()
+  set(peers "${ATTN_PEERS}")
+  string(REPLACE ";" "," why "${why}")
+  list(APPEND peers "${name}|${state}|${apt}|${why}")
+  set(ATTN_PEERS "${peers}" PARENT_SCOPE)
+endfunction()
+
+# attn_write_peers(<file>): one line per peer, "name|found or not found|apt packages|why",
+# for the build.peers test (cmake/check_peers.cmake).
+function(attn_write_peers file)
+  string(REPLACE ";" "\n" lines "${ATTN_PEERS}")
+  file(WRITE "${file}" "${lines}\n")
+endfunction()
+
 # xsimd 8.1 (Debian 12) up to the newest 13/14: the reference kernels.
 find_package(xsimd CONFIG QUIET)
 attn_require(xsimd xsimd_FOUND libxsimd-dev xsimd xsimd "the vectorised reference needs it")
@@ -53,31 +124,30 @@ if(ATTN_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG QUIET)
   attn_require("Google Benchmark" benchmark_FOUND libbenchmark-dev google-benchmark benchmark
                "the benchmarks need it; or configure with -DATTN_BUILD_BENCHMARKS=OFF")
-  # Optional peers the reference is compared with, when installed.
-  find_package(BLAS QUIET)
+  # Optional peers the reference is compared with, when installed. None of them can stop
+  # configuration: a missing or broken one costs its benchmarks, never the build.
   find_path(ATTN_CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas)
   find_library(ATTN_OPENBLAS_LIBRARY NAMES openblas)
   if(ATTN_CBLAS_INCLUDE_DIR AND ATTN_OPENBLAS_LIBRARY)
     set(ATTN_HAVE_OPENBLAS ON)
-    message(STATUS "attn: benchmark peer OpenBLAS: ${ATTN_OPENBLAS_LIBRARY}")
-  else()
-    message(STATUS "attn: benchmark peer OpenBLAS not found (sudo apt-get install libopenblas-dev)")
   endif()
-  find_package(Eigen3 3.3 CONFIG QUIET)
-  if(Eigen3_FOUND)
-    message(STATUS "attn: benchmark peer Eigen ${Eigen3_VERSION}")
-  else()
-    message(STATUS "attn: benchmark peer Eigen not found (sudo apt-get install libeigen3-dev)")
-  endif()
+  attn_report_peer(OpenBLAS ATTN_HAVE_OPENBLAS "${ATTN_OPENBLAS_LIBRARY}" libopenblas-dev "")
+  attn_probe_package(Eigen3 3.3 CONFIG)
+  attn_report_peer(Eigen Eigen3_FOUND "${Eigen3_VERSION}" libeigen3-dev "${ATTN_PROBE_Eigen3_WHY}")
   # oneDNN's softmax primitive; its threads are OpenMP's (Debian's build), set to one.
-  find_package(dnnl CONFIG QUIET)
+  # Debian's oneDNN config asks for OpenCL with REQUIRED, hence the probe.
+  attn_probe_package(dnnl CONFIG)
   find_package(OpenMP COMPONENTS CXX QUIET)
+  set(ATTN_HAVE_DNNL OFF)
+  set(_attn_dnnl_why "${ATTN_PROBE_dnnl_WHY}")
   if(dnnl_FOUND AND OpenMP_CXX_FOUND)
     set(ATTN_HAVE_DNNL ON)
-    message(STATUS "attn: benchmark peer oneDNN ${dnnl_VERSION}")
-  else()
-    message(STATUS "attn: benchmark peer oneDNN not found (sudo apt-get install libdnnl-dev)")
+  elseif(dnnl_FOUND)
+    set(_attn_dnnl_why "the compiler has no OpenMP, which Debian's oneDNN uses for its threads")
   endif()
+  attn_report_peer(oneDNN ATTN_HAVE_DNNL "${dnnl_VERSION}"
+                   "libdnnl-dev opencl-headers ocl-icd-opencl-dev" "${_attn_dnnl_why}")
+  attn_write_peers("${CMAKE_BINARY_DIR}/attn_peers.txt")
 endif()
 
 if(ATTN_BUILD_DOCS)
