@@ -1,0 +1,56 @@
+# cmake -DPEERS=<build>/attn_peers.txt -P check_peers.cmake
+# Every benchmark peer whose packages are installed must be usable. Configuration never
+# stops for a peer (AttnDependencies.cmake probes each in a CMake process of its own), so
+# without this check a peer whose packages are installed but whose CMake config fails (as
+# Debian's oneDNN does without the OpenCL headers) would silently drop out of the
+# benchmarks. A peer that is simply not installed passes: peers are optional.
+cmake_minimum_required(VERSION 3.22)  # policies of today: if(IN_LIST), empty list elements
+file(STRINGS "${PEERS}" lines)
+find_program(DPKG_QUERY dpkg-query)
+set(problems "")
+foreach(line IN LISTS lines)
+  string(REPLACE "|" ";" fields "${line}")
+  list(GET fields 0 name)
+  list(GET fields 1 state)
+  list(GET fields 2 apt)
+  list(LENGTH fields n)
+  set(why "")
+  if(n GREATER 3)
+    list(GET fields 3 why)
+  endif()
+  if(state STREQUAL "found")
+    message(STATUS "${name}: found")
+    continue()
+  endif()
+  if(NOT DPKG_QUERY)
+    message(STATUS "${name}: not found (no dpkg here to tell whether it is installed)")
+    continue()
+  endif()
+  string(REPLACE " " ";" packages "${apt}")
+  set(installed "")
+  foreach(p IN LISTS packages)
+    execute_process(COMMAND "${DPKG_QUERY}" -W -f=\${Status} "${p}"
+                    OUTPUT_VARIABLE status ERROR_QUIET)
+    if(status MATCHES "install ok installed")
+      list(APPEND installed "${p}")
+    endif()
+  endforeach()
+  list(GET packages 0 main)
+  if(main IN_LIST installed)
+    list(REMOVE_ITEM packages ${installed})
+    string(REPLACE ";" " " packages "${packages}")
+    string(REPLACE ";" " " installed "${installed}")
+    set(missing "")
+    if(packages)
+      set(missing " The packages it needs that are not installed: ${packages}.")
+    endif()
+    string(APPEND problems "\n  ${name}: ${installed} installed, but CMake cannot use it: ${why}.${missing}"
+                           " Install what it needs (sudo apt-get install ${apt}) and add any"
+                           " package missing here to scripts/install-deps.sh.")
+  else()
+    message(STATUS "${name}: not installed (optional; sudo apt-get install ${apt})")
+  endif()
+endforeach()
+if(problems)
+  message(FATAL_ERROR "benchmark peers installed but not usable:${problems}")
+endif()
