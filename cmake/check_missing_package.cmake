@@ -1,10 +1,11 @@
-# cmake -DSOURCE=<project> -DBINARY=<scratch dir> -DPACKAGE=<find_package name>
-#       -DINSTALL=<expected install command> -P check_missing_package.cmake
+# cmake -DSOURCE=<project> -DBINARY=<scratch dir> -DGENERATOR=<generator> -DCXX=<compiler>
+#       -DPACKAGE=<find_package name> -DINSTALL=<expected install command> -P check_missing_package.cmake
 # Passes when configuring the project without PACKAGE stops with a message that names the
 # package and the command that installs it.
 file(REMOVE_RECURSE "${BINARY}")
 execute_process(
-  COMMAND ${CMAKE_COMMAND} -S "${SOURCE}" -B "${BINARY}" -DCMAKE_DISABLE_FIND_PACKAGE_${PACKAGE}=ON
+  COMMAND ${CMAKE_COMMAND} -S "${SOURCE}" -B "${BINARY}" -G "${GENERATOR}"
+          -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_DISABLE_FIND_PACKAGE_${PACKAGE}=ON
           -DATTN_BUILD_DOCS=OFF -DATTN_BUILD_BENCHMARKS=OFF
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 file(REMOVE_RECURSE "${BINARY}")
