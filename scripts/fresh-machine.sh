@@ -108,6 +108,8 @@ mmdebstrap --quiet --variant=minbase --include=git,sudo,ca-certificates "${opt_a
 echo "fresh-machine: root built in $((SECONDS - start)) s"
 ((${#aptopts[@]})) && printf '%s\n' "${aptopts[@]}" >"$root/etc/apt/apt.conf.d/00fresh-machine"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The root shares this machine's host name: sudo looks it up.
+printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n127.0.1.1 %s\n' "$(uname -n)" >"$root/etc/hosts"
 chroot "$root" useradd --create-home --shell /bin/bash --groups sudo student
 echo 'student ALL=(ALL:ALL) NOPASSWD: ALL' >"$root/etc/sudoers.d/student"
 chmod 0440 "$root/etc/sudoers.d/student"
