@@ -84,8 +84,10 @@ root="$work/root"
 runner=""
 cleanup() {
   status=$?
+  set +e  # a failing step here must not skip the removal
   trap - EXIT INT TERM
-  [[ -n $runner ]] && kill -TERM "$runner" 2>/dev/null && wait "$runner" 2>/dev/null
+  # unshare ignores SIGTERM while it waits; its --kill-child ends all inside with it.
+  [[ -n $runner ]] && kill -KILL "$runner" 2>/dev/null && wait "$runner" 2>/dev/null
   if ((keep)); then
     echo "fresh-machine: kept the root: sudo chroot $root runuser -l student (remove: sudo rm -rf $work)"
   else
