@@ -18,11 +18,11 @@
 # The root and its mounts are gone when it ends, however it ends (--keep leaves the root
 # for a look inside: sudo chroot <root> runuser -l student).
 #
-# Needs root and mmdebstrap (sudo apt-get install mmdebstrap); about 15 minutes a suite on
+# Needs root and mmdebstrap (sudo apt-get install mmdebstrap); about 10 minutes a suite on
 # two cores, nearly all of it the README's own commands.
 set -euo pipefail
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { printf 'fresh-machine: %s\n' "$*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,16 +48,17 @@ commit=$(git -C "$repo" rev-parse --verify "$rev^{commit}") || die "'$rev' is no
 [[ -z $(git -C "$repo" status --porcelain --untracked-files=no) ]] ||
   echo "fresh-machine: note: uncommitted changes are not tested; the root gets commit ${commit:0:12}"
 
-# --- The README's Quick start blocks, as written --------------------------------------------
-# Every ```sh block between the "Quick start" heading and the next heading of level 1 or 2.
+# --- The README's Quick start blocks, as the commit under test writes them -------------------
+# The first two ```sh blocks between the "Quick start" heading and the next heading of
+# level 1 or 2.
 mapfile -d '' blocks < <(awk '
   /^#+[ \t]*Quick start/ { inside = 1; next }
   inside && /^##?[ \t]/ { exit }
   inside && !fenced && /^```(sh|bash|shell|console)?[ \t]*$/ { fenced = 1; text = ""; next }
   inside && fenced && /^```/ { fenced = 0; printf "%s%c", text, 0; next }
   inside && fenced { text = text $0 "\n" }
-' "$repo/README.md")
-((${#blocks[@]} >= 2)) || die "README.md has no Quick start section with two sh blocks"
+' <(git -C "$repo" show "$commit:README.md"))
+((${#blocks[@]} >= 2)) || die "README.md of ${commit:0:12} has no Quick start section with two sh blocks"
 blocks=("${blocks[@]:0:2}")
 
 # --- The Debian archive this machine uses, for the other suite ------------------------------
