@@ -19,7 +19,7 @@ endfunction()
 # for an optional package, tried first in a CMake process of its own (cmake/probe), since a
 # package's config may stop configuration itself (Debian's oneDNN asks for OpenCL with
 # REQUIRED). Only when the package is found there is it found here; otherwise <name>_FOUND
-# is false and ATTN_PROBE_<name>_WHY holds the child's error. The child gets this build's
+# is false and ATTN_PROBE_<name>_WHY holds the child's error (empty: nothing was found). The child gets this build's
 # compiler, generator, prefix path and toolchain file (vcpkg), so it sees what this one sees.
 function(attn_probe_package name)
   set(dir "${CMAKE_BINARY_DIR}/CMakeFiles/attn_probe_${name}")
@@ -41,7 +41,7 @@ function(attn_probe_package name)
     set(why "")
   else()
     set(${name}_FOUND FALSE PARENT_SCOPE)
-    set(why "not installed")
+    set(why "")
     # The first error's text, on one line: what the package's own config said.
     if(NOT rc EQUAL 0 AND err MATCHES "CMake Error[^\n]*:\n(.*)")
       string(REGEX REPLACE "(\n\n|\nCall Stack).*" "" why "${CMAKE_MATCH_1}")
@@ -57,19 +57,20 @@ function(attn_probe_package name)
   endforeach()
 endfunction()
 
-# attn_report_peer(<name> <found?> <what was found> <apt packages> <why not>): says whether a
-# benchmark peer was found (and if not, why and how to install it), and notes it for
-# attn_write_peers().
+# attn_report_peer(<name> <found?> <what was found> <apt packages> <why not, or "">): says
+# whether a benchmark peer was found (and if not, why and how to install it), and notes it
+# for attn_write_peers().
 set(ATTN_PEERS "")
 function(attn_report_peer name found what apt why)
   if(${found})
     message(STATUS "attn: benchmark peer ${name}: ${what}")
     set(state found)
   else()
-    if(NOT why)
-      set(why "not installed")
+    set(because "")
+    if(why)
+      set(because " (${why})")
     endif()
-    message(STATUS "attn: benchmark peer ${name} not found (${why}); "
+    message(STATUS "attn: benchmark peer ${name} not found${because}; "
                    "install it with: sudo apt-get install ${apt}")
     set(state "not found")
   endif()
