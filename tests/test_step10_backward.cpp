@@ -162,7 +162,7 @@ TEST_CASE("the gradient vanishes as two weights saturate: 2 sigma(s) (1 - sigma(
     attn::softmax_backward(a, g, grad);
     const double gain = std::hypot(grad[0], grad[1]) / std::sqrt(2.0);
     const int decimals = gap < 5 ? 4 : 7;  // 9.08e-5 is quoted to 7 decimal places
-    ATTN_CHECK_CLOSE("Jacobian norm for a gap of " + attn::test::fmt(gap) + " (the issue's value)", quoted, gain,
+    ATTN_CHECK_CLOSE("Jacobian norm for a gap of " + attn::test::fmt(gap) + " (the value the docs quote)", quoted, gain,
                      tol::card(decimals), inputs().add("a", a));
     ATTN_CHECK_ALL_CLOSE("softmax_backward for a gap of " + attn::test::fmt(gap), exact_backward(a, g), grad,
                          backward_bounds(a, g, 1), inputs().add("a", a));

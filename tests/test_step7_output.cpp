@@ -54,7 +54,7 @@ TEST_CASE("zero scores under the causal mask average the values seen so far: V =
   exact_product(A, V, exact, bounds, 1);
   ATTN_CHECK_ALL_CLOSE("attention_output(hand weights, V = [1, 2, 3])", exact, O, bounds,
                        inputs().add("A", A).add("V", V));
-  ATTN_CHECK_ALL_CLOSE("attention_output(hand weights, V = [1, 2, 3]) (the issue's numbers)",
+  ATTN_CHECK_ALL_CLOSE("attention_output(hand weights, V = [1, 2, 3]) (the numbers the docs quote)",
                        (std::initializer_list<double>{1.0, 1.5, 2.0}), O, tol::card(6));
 
   // The same from Q and K: Q = 0 makes every score 0 whatever K holds.

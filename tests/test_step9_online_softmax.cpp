@@ -1,6 +1,6 @@
 // Step 9 (extension): the online softmax (a running max and a running sum, rescaled when the
 // max grows; push and an associative merge) and single-pass streaming attention. Expected
-// values come from the issue's numbers, exact arithmetic in double, or attn::ref; tolerances
+// values come from the numbers the docs quote, exact arithmetic in double, or attn::ref; tolerances
 // from tolerances.hpp (tol::online_sum, tol::online_softmax_row, tol::streaming_attention_row).
 #include <attn/attn.hpp>
 
@@ -60,12 +60,12 @@ TEST_CASE("for x = [1, 3, 2] the running sum goes 1 -> 1.135335 -> 1.503214, wei
     const std::string what = "after pushing " + std::to_string(t + 1) + " of [1, 3, 2]";
     ATTN_CHECK_CLOSE(what + ": max", quoted_max[t], s.max, 0.0);
     // 1.503214 is 1 + e^-2 + e^-1 = 1.5032147... cut off, not rounded.
-    ATTN_CHECK_CLOSE(what + ": sum (the issue's value)", quoted_sum[t], s.sum, tol::truncated(6));
+    ATTN_CHECK_CLOSE(what + ": sum (the value the docs quote)", quoted_sum[t], s.sum, tol::truncated(6));
     check_state(what, std::span<const float>(x).first(t + 1), s);
   }
   std::vector<float> w;
   for (float v : x) w.push_back(attn::weight(s, v));
-  ATTN_CHECK_ALL_CLOSE("weights of [1, 3, 2] (the issue's values)", (std::initializer_list<double>{0.0900, 0.6652, 0.2447}),
+  ATTN_CHECK_ALL_CLOSE("weights of [1, 3, 2] (the values the docs quote)", (std::initializer_list<double>{0.0900, 0.6652, 0.2447}),
                        w, tol::card(4));
   const auto [m, l] = exact_state(x);
   std::vector<float> exact;

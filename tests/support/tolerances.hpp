@@ -176,7 +176,7 @@ constexpr double card(int decimals) {
 
 // ------------------------------------------------------------------- extension steps 7-10
 
-/// A number quoted cut off after `decimals` decimal places rather than rounded (the issue's
+/// A number quoted cut off after `decimals` decimal places rather than rounded (step 9's quoted
 /// running sum 1.503214 for 1 + e^-2 + e^-1 = 1.5032147...) is within one unit of its last
 /// place, below it.
 constexpr double truncated(int decimals) { return 2.0 * card(decimals); }
