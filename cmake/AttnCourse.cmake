@@ -5,6 +5,7 @@
 #   ATTN_STEP_<n>_TITLE        e.g. "dot product"
 #   ATTN_STEP_<n>_POINTS       grading points
 #   ATTN_STEP_<n>_TIMEOUT      seconds per graded unit
+#   ATTN_STEP_<n>_FUNCTIONS    the contract functions the step's file defines
 set(ATTN_MANIFEST "${PROJECT_SOURCE_DIR}/course/steps.json")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${ATTN_MANIFEST}")
 file(READ "${ATTN_MANIFEST}" _attn_manifest)
@@ -18,7 +19,23 @@ foreach(_i RANGE ${_attn_last})
     string(TOUPPER ${_field} _FIELD)
     string(JSON ATTN_STEP_${_n}_${_FIELD} GET "${_attn_manifest}" steps ${_i} ${_field})
   endforeach()
+  string(JSON _nf LENGTH "${_attn_manifest}" steps ${_i} functions)
+  math(EXPR _nf "${_nf} - 1")
+  set(ATTN_STEP_${_n}_FUNCTIONS "")
+  foreach(_j RANGE ${_nf})
+    string(JSON _f GET "${_attn_manifest}" steps ${_i} functions ${_j})
+    list(APPEND ATTN_STEP_${_n}_FUNCTIONS ${_f})
+    string(APPEND _attn_functions " \\\n  X(${_f}, ${_n})")
+  endforeach()
 endforeach()
+
+# The contract's functions and their steps, for the judge and the runner
+# (tests/support/remote.hpp): <build>/generated/attn/contract_functions.hpp.
+set(ATTN_GENERATED_INCLUDE "${PROJECT_BINARY_DIR}/generated")
+file(CONFIGURE OUTPUT "${ATTN_GENERATED_INCLUDE}/attn/contract_functions.hpp" @ONLY
+     CONTENT "// Generated from course/steps.json by cmake/AttnCourse.cmake: do not edit.\n\
+// X(function, step) for every function of the contract, in course order.\n\
+#pragma once\n#define ATTN_CONTRACT_FUNCTIONS(X)${_attn_functions}\n")
 
 # attn_add_flavour(<name> <dir>): one OBJECT library per step (attn_<name>_step<n>) and a
 # static library attn_<name> (alias attn::<name>) of them all. Steps are separate so a
@@ -28,12 +45,13 @@ function(attn_add_flavour name dir)
   foreach(n IN LISTS ATTN_STEPS)
     set(target attn_${name}_step${n})
     add_library(${target} OBJECT "${dir}/${ATTN_STEP_${n}_FILE}")
-    target_link_libraries(${target} PUBLIC attn::reference)
+    # The contract alone: a step file cannot include or link the reference.
+    target_link_libraries(${target} PUBLIC attn::contract)
     attn_use_compile_options(${target})
     set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
     list(APPEND objects $<TARGET_OBJECTS:${target}>)
   endforeach()
   add_library(attn_${name} STATIC ${objects})
-  target_link_libraries(attn_${name} PUBLIC attn::reference)
+  target_link_libraries(attn_${name} PUBLIC attn::contract)
   add_library(attn::${name} ALIAS attn_${name})
 endfunction()

@@ -63,10 +63,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 2          (all of them: course/hints/step2.md)
 //   The math, with plots:  docs/step2_scaling.md
-//   The contract:          reference/include/attn/contract.hpp
+//   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <cmath>    // std::sqrt

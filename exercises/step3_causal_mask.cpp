@@ -63,10 +63,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 3          (all of them: course/hints/step3.md)
 //   The math, with plots:  docs/step3_causal_mask.md
-//   The contract:          reference/include/attn/contract.hpp
+//   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <cstddef>  // std::size_t

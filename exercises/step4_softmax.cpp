@@ -56,10 +56,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 4          (all of them: course/hints/step4.md)
 //   The math, with plots:  docs/step4_softmax.md
-//   The contract:          reference/include/attn/contract.hpp
+//   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <cmath>    // std::exp

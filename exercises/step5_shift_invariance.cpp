@@ -63,10 +63,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 5          (all of them: course/hints/step5.md)
 //   The math, with plots:  docs/step5_shift_invariance.md
-//   The contract:          reference/include/attn/contract.hpp
+//   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <cmath>    // std::exp, std::log, std::isnan, std::isinf

@@ -53,10 +53,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 8          (all of them: course/hints/step8.md)
 //   The math:              docs/step8_position_bias.md
-//   The contract:          reference/include/attn/contract.hpp
+//   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <cmath>    // std::exp2 or std::pow

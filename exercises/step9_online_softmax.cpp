@@ -63,10 +63,10 @@
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 9          (all of them: course/hints/step9.md)
 //   The math:              docs/step9_online_softmax.md
-//   The contract:          reference/include/attn/contract.hpp, online_softmax.hpp
+//   The contract:          contract/include/attn/contract.hpp, online_softmax.hpp
 // ----------------------------------------------------------------------------------------
 
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 // What you will probably need:
 #include <algorithm>  // std::max, std::min, std::fill

@@ -1,5 +1,5 @@
 // solutions/step10_backward.cpp -- answer key for step 10: the softmax backward pass.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <span>

@@ -1,5 +1,5 @@
 // solutions/step1_dot.cpp -- answer key for step 1: the dot product.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <span>

@@ -1,5 +1,5 @@
 // solutions/step2_scaling.cpp -- answer key for step 2: scaling by 1/sqrt(d).
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

@@ -1,5 +1,5 @@
 // solutions/step3_causal_mask.cpp -- answer key for step 3: the causal mask.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <limits>

@@ -1,5 +1,5 @@
 // solutions/step4_softmax.cpp -- answer key for step 4: softmax (the naive formula).
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

@@ -1,6 +1,6 @@
 // solutions/step5_shift_invariance.cpp -- answer key for step 5: shift invariance and the
 // stable softmax.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>

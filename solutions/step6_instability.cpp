@@ -1,6 +1,6 @@
 // solutions/step6_instability.cpp -- answer key for step 6: why attention training goes
 // unstable.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

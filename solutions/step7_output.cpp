@@ -1,5 +1,5 @@
 // solutions/step7_output.cpp -- answer key for step 7: the attention output.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cstddef>

@@ -1,6 +1,6 @@
 // solutions/step8_position_bias.cpp -- answer key for step 8: relative position as a
 // query-key bias (ALiBi).
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

@@ -1,6 +1,6 @@
 // solutions/step9_online_softmax.cpp -- answer key for step 9: the online softmax and
 // streaming attention.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>

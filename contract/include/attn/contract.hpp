@@ -1,10 +1,13 @@
 /// \file contract.hpp
 /// \brief The functions a student writes, one group per step (namespace `attn`).
 ///
-/// This header is the only place tests touch student code. Two libraries define these
+/// This header is the only place tests touch student code. With errors.hpp, matrix.hpp and
+/// online_softmax.hpp it is all a step file may include (`attn::contract`): the reference
+/// (`attn::ref`, reference.hpp) is out of a step file's reach. Two libraries define these
 /// functions: `attn::exercises` (the student's files in `exercises/`) and
-/// `attn::solutions` (the answer key in `solutions/`). The same tests are linked against
-/// each. The fast reference with the same names lives in `attn::ref` (reference.hpp).
+/// `attn::solutions` (the answer key in `solutions/`). The same tests run against each; for
+/// the exercises they run in a separate process from the student's code (the runner, see
+/// tests/support/runner.cpp) and reach it through these same declarations.
 ///
 /// Notation (from the course's cards), for queries \f$q_i\f$ and keys \f$k_j\f$ of
 /// dimension \f$d\f$:
