@@ -49,6 +49,18 @@ function(attn_add_flavour name dir)
     target_link_libraries(${target} PUBLIC attn::contract)
     attn_use_compile_options(${target})
     set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    if(name STREQUAL "exercises" AND ATTN_SANDBOX_COMPILE)
+      # Grading: the compiler sees the step file, the contract's headers and the toolchain,
+      # nothing else (tests/support/sandbox.cpp), so an #include or .incbin of any other
+      # file fails to compile instead of quoting it.
+      if(NOT ATTN_HAVE_SANDBOX)
+        message(FATAL_ERROR "attn: ATTN_SANDBOX_COMPILE needs the grading sandbox: "
+                            "sudo apt-get install bubblewrap libseccomp-dev")
+      endif()
+      set_target_properties(${target} PROPERTIES
+        CXX_COMPILER_LAUNCHER "${PROJECT_BINARY_DIR}/tests/attn_sandbox;--compile;--")
+      add_dependencies(${target} attn_sandbox)
+    endif()
     list(APPEND objects $<TARGET_OBJECTS:${target}>)
   endforeach()
   add_library(attn_${name} STATIC ${objects})

@@ -119,6 +119,20 @@ if(ATTN_BUILD_TESTS)
   # The course's own checks (self-check, command-line tools, grader) are Python 3 scripts.
   find_package(Python3 COMPONENTS Interpreter QUIET)
   attn_require("Python 3" Python3_FOUND python3 python python3 "the course's self-checks need it")
+
+  # The grading sandbox (tests/support/sandbox.cpp), Linux only and optional: without it
+  # students test as before, and the grader refuses to grade unless told --no-sandbox.
+  find_program(ATTN_BWRAP bwrap)
+  find_path(ATTN_SECCOMP_INCLUDE_DIR seccomp.h)
+  find_library(ATTN_SECCOMP_LIBRARY seccomp)
+  if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND ATTN_BWRAP AND ATTN_SECCOMP_INCLUDE_DIR AND ATTN_SECCOMP_LIBRARY)
+    set(ATTN_HAVE_SANDBOX ON)
+    message(STATUS "attn: grading sandbox: bubblewrap (${ATTN_BWRAP}) and libseccomp")
+  else()
+    set(ATTN_HAVE_SANDBOX OFF)
+    message(STATUS "attn: grading sandbox: not available (needs Linux, bubblewrap and libseccomp: "
+                   "sudo apt-get install bubblewrap libseccomp-dev); grading then needs --no-sandbox")
+  endif()
 endif()
 
 if(ATTN_BUILD_BENCHMARKS)
