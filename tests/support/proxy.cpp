@@ -16,6 +16,7 @@
 //   ATTN_SANDBOX      a launcher that runs the runner in a sandbox (tools/sandbox.cpp); unset:
 //                     none (the student's own loop)
 //   ATTN_TIME_BUDGET  seconds of wall time all calls together may take
+//   ATTN_SANDBOX_MEMORY_MIB  the sandbox's memory limit (0: none, for AddressSanitizer)
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -28,6 +29,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -182,7 +184,9 @@ class session {
     }
     std::vector<std::string> argv_s;
     if (!sandbox_.empty()) {
-      argv_s = {sandbox_, "--run", "--cpu-seconds", std::to_string(static_cast<long>(budget_) + 5), "--", runner_};
+      argv_s = {sandbox_, "--run", "--cpu-seconds", std::to_string(static_cast<long>(budget_) + 5)};
+      if (const char* mib = std::getenv("ATTN_SANDBOX_MEMORY_MIB")) argv_s.insert(argv_s.end(), {"--memory-mib", mib});
+      argv_s.insert(argv_s.end(), {"--", runner_});
     } else {
       argv_s = {runner_};
     }
@@ -310,7 +314,10 @@ class session {
           in_begin_ = 0;
           in_end_ = static_cast<std::size_t>(got);
         } else if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
-          if (clock_type::now() < spin_end) continue;
+          if (clock_type::now() < spin_end) {
+            ::sched_yield();  // a spinning wait must not keep the runner off a busy core
+            continue;
+          }
           wait_for(from_, POLLIN);
           continue;
         } else {
