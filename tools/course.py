@@ -104,6 +104,42 @@ def build_in(build_dir: Path, targets: list[str], jobs: int | None = None) -> Bu
     return BuildResult(proc.returncode == 0, proc.stdout)
 
 
+UNDEFINED = re.compile(r"(?:undefined reference to|undefined symbol:?) [`'\"]?([^'`\"\n]+)")
+STEP_OBJECT = re.compile(r"attn_\w+_step(\d+)\.dir/")
+
+
+def link_errors(output: str, steps: list[Step]) -> dict[int, str]:
+    """The linker's undefined references, in plain words, for each step file that has some
+    (GNU ld names the object before the reference, lld after it). Step files link against
+    the contract alone, so a call into attn::ref, the tests or the solutions shows up here."""
+    by_number = {s.number: s for s in steps}
+    found: dict[int, list[str]] = {}
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        m = UNDEFINED.search(line)
+        if not m:
+            continue
+        context = [line] + lines[max(0, i - 1):i] + lines[i + 1:i + 4]
+        step = next((int(o.group(1)) for l in context for o in [STEP_OBJECT.search(l)] if o), None)
+        name = re.sub(r"\(.*", "", m.group(1).strip())  # the function, without its parameters
+        if step in by_number and name not in found.setdefault(step, []):
+            found[step].append(name)
+    messages = {}
+    for n, names in found.items():
+        s = by_number[n]
+        text = []
+        for name in names:
+            if name.startswith("attn::ref::"):
+                text.append(f"step {n} calls {name}, the course's reference; the exercises must "
+                            f"not use it: write the step yourself in {s.exercise}")
+            else:
+                text.append(f"step {n} uses {name}, which is not part of the contract: a step file "
+                            f"may use the contract (contract/include/attn/) and the C++ standard "
+                            f"library only")
+        messages[n] = "\n".join(text)
+    return messages
+
+
 def compiler_errors(output: str, limit: int = 25) -> str:
     """The first compiler error and its context, without the build tool's noise."""
     lines = output.splitlines()
@@ -123,7 +159,7 @@ def compiler_errors(output: str, limit: int = 25) -> str:
 @dataclass
 class StepResult:
     step: Step
-    status: str               # passed | failing | not started | does not compile | blocked | timed out | crashed
+    status: str               # passed | failing | not started | does not compile | refused | blocked | timed out | crashed | memory error
     passed: int = 0
     total: int = 0
     detail: str = ""          # compiler message, crash description, ...
@@ -132,7 +168,7 @@ class StepResult:
 
     @property
     def points(self) -> float:
-        if self.total == 0 or self.status in ("does not compile", "blocked", "timed out", "crashed"):
+        if self.total == 0 or self.status in ("does not compile", "refused", "blocked", "timed out", "crashed"):
             return 0.0
         return round(self.step.points * self.passed / self.total, 1)
 
@@ -141,17 +177,27 @@ def test_executable(preset: str, flavour: str, step: Step) -> Path:
     return ROOT / "build" / preset / "tests" / f"attn_test_{flavour}_step{step.number}"
 
 
-def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None) -> StepResult:
-    """Runs one step's test executable in its own process with the step's timeout and
-    classifies the outcome from Catch2's JUnit report."""
+# The judge enforces the step's time budget on the student's code (tests/support/proxy.cpp);
+# this margin is for the judge itself (the reference, the oracle) on a slow machine.
+JUDGE_MARGIN = 60.0
+
+
+def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None,
+                   env: dict[str, str] | None = None) -> StepResult:
+    """Runs one step's test program in its own process and classifies the outcome from
+    Catch2's JUnit report. For the exercises the program is the judge: the student's code
+    runs in its runner, within the step's time budget; `env` sets the runner, its sandbox
+    and that budget (tests/support/proxy.cpp)."""
+    limit = step.timeout + JUDGE_MARGIN
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         cmd = [str(exe), "--reporter", "junit", "--out", str(report), *(extra_args or [])]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=step.timeout)
+                                  timeout=limit, env={**os.environ, **(env or {})},
+                                  errors="replace")
         except subprocess.TimeoutExpired:
-            return StepResult(step, "timed out", detail=f"no result after {step.timeout:g} s (an endless loop?)")
+            return StepResult(step, "timed out", detail=f"no result after {limit:g} s")
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             return StepResult(step, "crashed", detail=f"the tests died with {name}\n{proc.stdout[-2000:]}",
@@ -183,8 +229,8 @@ def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None) -
 
 
 def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> StepResult:
-    """Builds step `step` of `flavour` (its own file first, then its test executable,
-    which also links steps 1..n-1) and runs its tests."""
+    """Builds step `step` of `flavour` (its own file first, then its test program, which for
+    the exercises also builds the runner of steps 1..n) and runs its tests."""
     own = build(preset, [f"attn_{flavour}_step{step.number}"])
     if not own.ok:
         return StepResult(step, "does not compile", detail=compiler_errors(own.output))
@@ -195,6 +241,9 @@ def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> Ste
             if earlier.number < step.number and not build(preset, [f"attn_{flavour}_step{earlier.number}"]).ok:
                 return StepResult(step, "blocked",
                                   detail=f"needs step {earlier.number} ({earlier.title}), which does not compile")
+        unlinked = link_errors(linked.output, steps)
+        if unlinked:
+            return StepResult(step, "does not compile", detail="\n".join(unlinked.values()))
         return StepResult(step, "does not compile", detail=compiler_errors(linked.output))
     return run_step_tests(test_executable(preset, flavour, step), step)
 
