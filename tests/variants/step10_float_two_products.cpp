@@ -1,6 +1,6 @@
 // A correct step 10 that must be accepted: <g, a> accumulated in float in reverse order,
 // and the gradient as a_j g_j - a_j <g, a> (two products and a difference).
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <span>

@@ -1,6 +1,6 @@
 // A correct step 1 that must be accepted: eight float accumulators updated with fused
 // multiply-add, combined at the end, and a scalar tail: what a SIMD kernel does.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <array>
 #include <cmath>

@@ -1,6 +1,6 @@
 // A correct step 1 that must be accepted: pairwise (recursive halving) summation in
 // float, the order a tree reduction or a SIMD kernel uses.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <span>

@@ -1,6 +1,6 @@
 // A correct step 1 that must be accepted: a float accumulator summing from the last
 // element to the first. Any summation order is within the tolerance.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <span>

@@ -1,6 +1,6 @@
 // A correct step 1 that must be accepted: std::transform_reduce (the standard library's
 // inner product, free to reorder the sum) with a float initial value.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <functional>
 #include <numeric>

@@ -1,6 +1,6 @@
 // A correct step 2 that must be accepted: double accumulators and a double division,
 // rounded to float once at the end.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

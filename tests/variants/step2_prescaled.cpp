@@ -1,6 +1,6 @@
 // A correct step 2 that must be accepted: each query is multiplied by 1/sqrt(d) first
 // and the scaled terms summed in float, in reverse order.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

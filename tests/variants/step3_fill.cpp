@@ -1,6 +1,6 @@
 // A correct step 3 that must be accepted: the mask built directly, and each row's future
 // filled with std::fill.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cstddef>

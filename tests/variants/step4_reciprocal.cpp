@@ -1,6 +1,6 @@
 // A correct step 4 that must be accepted: float accumulation, then multiplication by the
 // reciprocal of the sum instead of a division per element.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

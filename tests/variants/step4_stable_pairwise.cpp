@@ -1,6 +1,6 @@
 // A correct step 4 that must be accepted: the max subtracted already (allowed, not
 // required, in step 4) and the exponentials summed pairwise in float.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>

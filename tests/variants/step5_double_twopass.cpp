@@ -1,7 +1,7 @@
 // A correct step 5 that must be accepted: double accumulation with std::accumulate and
 // std::max_element, log-sum-exp used to normalise (a_j = exp(x_j - L)), and a pipeline
 // built from the student's earlier steps.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>

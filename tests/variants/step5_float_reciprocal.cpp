@@ -1,7 +1,7 @@
 // A correct step 5 that must be accepted: everything in float (float accumulators, float
 // log), multiplication by the reciprocal of the sum, and a pipeline that computes its own
 // scores with a reversed float sum instead of calling attn::scores.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>

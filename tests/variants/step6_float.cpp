@@ -1,7 +1,7 @@
 // A correct step 6 that must be accepted: a double normal distribution and a double dot
 // product for the variance, a float entropy summed in reverse, and the Jacobian's
 // diagonal as a_i - a_i a_i.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

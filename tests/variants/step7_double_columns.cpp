@@ -1,7 +1,7 @@
 // A correct step 7 that must be accepted: the output column by column with a double
 // accumulator (j innermost), and attention through a scores-mask-softmax pipeline of its own
 // instead of attention_weights.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cstddef>
 #include <string>

@@ -1,7 +1,7 @@
 // A correct step 8 that must be accepted: the slopes as powers of r = 2^(-8/H) by repeated
 // float products (the shape of ALiBi's get_slopes_power_of_2), and the bias as
 // slope * j - slope * i.
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <cmath>
 #include <cstddef>

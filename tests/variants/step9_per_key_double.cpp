@@ -1,7 +1,7 @@
 // A correct step 9 that must be accepted: merge written as "push the other state's sum at
 // its max", and streaming attention as FlashAttention's per-key recurrence with double
 // accumulators, ignoring the block size (one key at a time is one pass too).
-#include <attn/attn.hpp>
+#include <attn/contract.hpp>
 
 #include <algorithm>
 #include <cmath>
