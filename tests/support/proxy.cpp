@@ -117,13 +117,17 @@ class session {
     std::string how = what;
     if (what.empty()) {  // the pipe closed: the runner ended; say how
       status = reap(std::chrono::milliseconds(2000));
+      // In the sandbox, bubblewrap passes on a runner killed by signal s as exit code 128 + s.
+      int sig = 0;
+      if (status != -1 && WIFSIGNALED(status)) sig = WTERMSIG(status);
+      if (status != -1 && WIFEXITED(status) && !sandbox_.empty() && WEXITSTATUS(status) > 128) {
+        sig = WEXITSTATUS(status) - 128;
+      }
       if (status == -1) how = "closed its answer pipe";
-      else if (WIFSIGNALED(status)) how = "crashed: " + signal_name(WTERMSIG(status));
+      else if (sig != 0) how = "crashed: " + signal_name(sig);
       else how = "ended the runner with exit code " + std::to_string(WEXITSTATUS(status)) +
                  " (a student's function must return, not exit)";
-      if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) {
-        how += ": it printed more than " + std::to_string(output_limit >> 20) + " MiB";
-      }
+      if (sig == SIGXFSZ) how += ": it printed more than " + std::to_string(output_limit >> 20) + " MiB";
     }
     std::string out = output_since(output_mark_);
     stop();

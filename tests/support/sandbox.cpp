@@ -9,7 +9,7 @@
 //       (/usr/lib, read-only), an empty private /tmp of 16 MiB, its own /proc and a minimal
 //       /dev; the rest of its file system is read-only. No network, no other process, no course tree, home folder or submission.
 //       Limits: memory (address space, default 2048 MiB), CPU seconds, 64 open files, file
-//       size 8 MiB, 32 processes, no core dumps (--memory-mib 0: no memory limit, for
+//       size 8 MiB (a write past it fails), 512 processes of the user, no core dumps (--memory-mib 0: no memory limit, for
 //       AddressSanitizer, which reserves terabytes of address space); the seccomp filter refuses new processes
 //       (threads are allowed), sockets, ptrace and the other calls listed below.
 //   attn_sandbox --compile -- COMPILER ARGS...
@@ -19,11 +19,15 @@
 //   attn_sandbox --check
 //       Exits 0 when the sandbox can be set up here, else says why and exits 1.
 //
+// bubblewrap is the one found at configure time, or $ATTN_BWRAP.
+//
 // Run as root (CI, Gradescope), it first becomes the unprivileged user nobody (65534):
 // the paths it binds are opened as root beforehand and handed to bubblewrap as descriptors,
 // so the sandbox works wherever the course lives. The limits hold for nobody; root would
 // ignore some.
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -112,8 +116,14 @@ int open_path(const std::string& path) {
   return fd;
 }
 
+/// bubblewrap: the one found at configure time, or $ATTN_BWRAP (a copy elsewhere).
+std::string bwrap_program() {
+  const char* v = std::getenv("ATTN_BWRAP");
+  return v && *v ? v : ATTN_BWRAP;
+}
+
 struct bwrap_command {
-  std::vector<std::string> args{ATTN_BWRAP};
+  std::vector<std::string> args{bwrap_program()};
   void add(std::initializer_list<std::string> a) { args.insert(args.end(), a); }
 };
 
@@ -156,8 +166,12 @@ void system_libraries(bwrap_command& b) {
   std::vector<char*> argv;
   for (const auto& a : b.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  ::execvp(argv[0], argv.data());
-  die(error_text(std::string("cannot run bubblewrap (") + ATTN_BWRAP + ")"));
+  // An empty environment for bubblewrap itself: its process 1 in the sandbox keeps the
+  // environment it was started with, and the runner can read /proc/1/environ.
+  char path[] = "PATH=/usr/bin:/bin";
+  char* env[] = {path, nullptr};
+  ::execvpe(argv[0], argv.data(), env);
+  die(error_text("cannot run bubblewrap (" + b.args[0] + ")"));
 }
 
 int run_mode(long cpu_seconds, long memory_mib, const std::string& program) {
@@ -171,7 +185,12 @@ int run_mode(long cpu_seconds, long memory_mib, const std::string& program) {
   limit(RLIMIT_FSIZE, 8u << 20);
   limit(RLIMIT_CORE, 0);
   drop_root();
-  limit(RLIMIT_NPROC, 32);
+  // Counted over every process of the user nobody, so several sandboxes at once need room;
+  // the seccomp filter already keeps the runner from starting any.
+  limit(RLIMIT_NPROC, 512);
+  // Past the file-size limit a write fails (EFBIG) instead of killing the runner: a student
+  // whose code writes too much loses that write, not the step.
+  std::signal(SIGXFSZ, SIG_IGN);
   bwrap_command b;
   base(b);
   system_libraries(b);
@@ -186,26 +205,30 @@ int compile_mode(const std::vector<std::string>& command) {
   base(b);
   b.add({"--ro-bind", "/usr", "/usr"});
   system_libraries(b);
-  // Outputs: the folders of -o and -MF (-MD writes next to -o); inputs: every argument, or
-  // -I/-isystem folder, that names an existing path.
+  // Outputs: the folders of -o and -MF (-MD writes next to -o); inputs: the source after -c
+  // and the include folders (-I, -isystem, -iquote, joined or separate).
   std::vector<std::string> writable, readable;
-  for (std::size_t i = 0; i < command.size(); ++i) {
+  const auto absolute = [](const std::string& p) { return std::filesystem::absolute(p).string(); };
+  for (std::size_t i = 1; i < command.size(); ++i) {
     const std::string& a = command[i];
-    if ((a == "-o" || a == "-MF") && i + 1 < command.size()) {
-      writable.push_back(std::filesystem::absolute(command[i + 1]).parent_path().string());
-      ++i;
-      continue;
-    }
-    std::string path = a;
-    for (const char* flag : {"-I", "-isystem", "-iquote"}) {
-      if (a.rfind(flag, 0) == 0 && a.size() > std::strlen(flag)) path = a.substr(std::strlen(flag));
-    }
-    if (i > 0 && !path.empty() && path[0] != '-' && std::filesystem::exists(path) &&
-        std::filesystem::absolute(path).string().rfind("/usr/", 0) != 0) {
-      readable.push_back(std::filesystem::absolute(path).string());
+    const bool has_next = i + 1 < command.size();
+    if ((a == "-o" || a == "-MF") && has_next) {
+      writable.push_back(std::filesystem::absolute(command[++i]).parent_path().string());
+    } else if ((a == "-c" || a == "-I" || a == "-isystem" || a == "-iquote") && has_next) {
+      readable.push_back(absolute(command[++i]));
+    } else if (a.size() > 2 && a.rfind("-I", 0) == 0) {
+      readable.push_back(absolute(a.substr(2)));
+    } else if (a == "-MT" || a == "-MQ" || a == "-x" || a == "-include") {
+      ++i;  // a make target or a language: names no input of ours (-include is refused below)
     }
   }
-  std::vector<int> fds;
+  std::erase_if(readable, [](const std::string& p) {
+    return p.rfind("/usr/", 0) == 0 || !std::filesystem::exists(p);  // /usr is bound already
+  });
+  for (auto* list : {&writable, &readable}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
   for (const auto& dir : writable) {
     std::filesystem::create_directories(dir);
     const int fd = open_path(dir);
@@ -222,7 +245,7 @@ int compile_mode(const std::vector<std::string>& command) {
   limit(RLIMIT_NOFILE, 256);
   limit(RLIMIT_CORE, 0);
   drop_root();
-  limit(RLIMIT_NPROC, 64);
+  limit(RLIMIT_NPROC, 512);
   // The build tool's working folder (relative -o and -MF paths), empty but for the binds.
   const std::string cwd = std::filesystem::current_path().string();
   b.add({"--dir", cwd, "--seccomp", std::to_string(filter), "--chdir", cwd, "--"});
@@ -236,6 +259,12 @@ int compile_mode(const std::vector<std::string>& command) {
 }
 
 int check_mode() {
+  const std::string bwrap = bwrap_program();
+  if (bwrap.find('/') != std::string::npos && ::access(bwrap.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "attn_sandbox: bubblewrap is not at %s (install it: sudo apt-get install "
+                 "bubblewrap; or set ATTN_BWRAP to where it is)\n", bwrap.c_str());
+    return 1;
+  }
   // The real thing, the run sandbox with its filter and limits, on a program that exits 0.
   const std::string program = std::filesystem::exists("/usr/bin/true") ? "/usr/bin/true" : "/bin/true";
   const pid_t pid = ::fork();
@@ -256,7 +285,7 @@ int check_mode() {
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    std::printf("attn_sandbox: the sandbox works here (%s, seccomp, limits%s)\n", ATTN_BWRAP,
+    std::printf("attn_sandbox: the sandbox works here (%s, seccomp, limits%s)\n", bwrap_program().c_str(),
                 is_root() ? ", as the user nobody" : "");
     return 0;
   }
@@ -264,7 +293,7 @@ int check_mode() {
                "attn_sandbox: bubblewrap (%s) could not set up the sandbox here (exit status %d). "
                "It needs unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1, "
                "and in a container a seccomp profile that allows them.\n",
-               ATTN_BWRAP, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+               bwrap_program().c_str(), WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   return 1;
 }
 
