@@ -5,22 +5,32 @@ Each submission is assembled at test time in a scratch folder from the course's 
   full    the answer key (solutions/), laid out as a clone holding exercises/
   stubs   the untouched stubs (exercises/)
   broken  the answer key with fixtures/broken/ on top: step 2 does not compile, step 4
-          loops forever, step 6 crashes
-and graded as a class with the hidden tests of fixtures/hidden/ (steps 1 and 3).
-With --sanitize: the answer key with fixtures/overflow/ (step 4 writes past a matrix),
-graded under AddressSanitizer + UndefinedBehaviorSanitizer.
+          loops forever, step 6's entropy crashes
+and graded as a class with the hidden tests of fixtures/hidden/ (steps 1 and 3), then once
+more without the sandbox. With --sanitize: the answer key with fixtures/overflow/ (step 4
+writes past a matrix), graded under AddressSanitizer + UndefinedBehaviorSanitizer. With
+--hostile: the submissions of fixtures/hostile/ (README.md there), each of which attacks the
+grader, graded as a class in the sandbox: each must score its honest score, with nothing
+leaked into any report and nothing changed outside the runner.
 
-  test_grader.py --work DIR [--sanitize]
+  test_grader.py --work DIR [--sanitize | --hostile]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import hashlib
 import json
+import os
+import re
+import secrets
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -57,10 +67,11 @@ def assemble(folder: Path, base: str, overlay: str | None = None) -> None:
     (folder / "NOTES.txt").write_text("not a step file: the grader ignores it\n")
 
 
-def attn(*args: str) -> subprocess.CompletedProcess:
+def attn(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     cmd = [sys.executable, str(ROOT / "tools" / "attn.py"), *args]
     print("+ " + " ".join(cmd), flush=True)
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env={**os.environ, **(env or {})})
     print(proc.stdout, flush=True)
     return proc
 
@@ -75,6 +86,12 @@ def load_results(path: Path) -> dict:
     check(isinstance(data["execution_time"], int), f"{path}: execution_time is whole seconds")
     check(abs(data["score"] - sum(t["score"] for t in tests)) < 1e-6, f"{path}: score is the sum of the tests")
     return {("hidden" if t["number"].endswith(".1") else "step") + t["number"].split(".")[0]: t for t in tests}
+
+
+def cases_calling(test_file: str, *calls: str) -> tuple[int, int]:
+    """(test cases whose body has any of `calls`, all test cases) in a test file of the course."""
+    bodies = re.split(r"^TEST_CASE\(", (ROOT / "tests" / test_file).read_text(), flags=re.M)[1:]
+    return sum(any(c in b for c in calls) for b in bodies), len(bodies)
 
 
 def test_class(work: Path) -> None:
@@ -116,10 +133,16 @@ def test_class(work: Path) -> None:
     check("step2_scaling.cpp" in broken["step2"]["output"] and "error" in broken["step2"]["output"]
           and "/submission/" not in broken["step2"]["output"],
           "broken: step 2's report shows the compiler's message, naming the student's file")
-    check(broken["step4"]["score"] == 0 and broken["step4"]["output"].startswith("timed out"),
-          "broken: step 4's endless loop times out and scores 0")
-    check(broken["step6"]["score"] == 0 and broken["step6"]["output"].startswith("crashed"),
-          "broken: step 6 crashes and scores 0")
+    check(broken["step4"]["score"] == 0 and "did not return within the step's time budget" in broken["step4"]["output"],
+          "broken: step 4's endless loop spends the step's time budget and scores 0")
+    # entropy crashes: the test cases that call it fail, each with a fresh runner, and so do
+    # those that call step 2's scaled_score (a stub here); the others pass. Which ones call
+    # what is read from the tests' source.
+    calling, total = cases_calling("test_step6_instability.cpp", "attn::entropy(", "attn::scaled_score(")
+    expected6 = round(POINTS["step6"] * (total - calling) / total, 1)
+    check(broken["step6"]["score"] == expected6 and "crashed: SIGSEGV" in broken["step6"]["output"],
+          f"broken: step 6's crash costs only the {calling} of {total} test cases that call entropy (or step 2) "
+          f"({broken['step6']['score']} points, expected {expected6})")
     step5 = broken["step5"]
     check(0 < step5["score"] < step5["max_score"] and "step 2" in step5["output"],
           "broken: step 5 loses only its tests that call step 2 (attention_weights)")
@@ -141,12 +164,25 @@ def test_class(work: Path) -> None:
 
     # One folder, no hidden tests: the same build, reconfigured; the maximum is the manifest's.
     single = work / "single"
+    # Without the sandbox (which stops grading unless asked for): the same scores, and the
+    # reports say how it was graded.
+    shutil.rmtree(single, ignore_errors=True)
     proc = attn("grade", str(subs / "broken"), "--out", str(single), "--build-dir", str(work / "build"),
-                "--seed", str(SEED))
+                "--seed", str(SEED), env={"ATTN_BWRAP": str(work / "no-such-bwrap")})
+    check(proc.returncode == 1 and "the grading sandbox cannot be set up here" in proc.stdout
+          and "--no-sandbox" in proc.stdout and not (single / "results.json").exists(),
+          "grade refuses when the sandbox cannot be set up, and says what to do")
+    proc = attn("grade", str(subs / "broken"), "--out", str(single), "--build-dir", str(work / "build"),
+                "--seed", str(SEED), "--no-sandbox")
     check(proc.returncode == 0 and "step 2" in proc.stdout.lower(), "grade prints the table")
     units = load_results(single / "results.json")
     check(sum(t["max_score"] for t in units.values()) == sum(POINTS.values())
           and not any(k.startswith("hidden") for k in units), "grade without --hidden: no hidden units")
+    check(all(units[k]["score"] == broken[k]["score"] for k in units),
+          "broken: the same scores with and without the sandbox")
+    check("WITHOUT the sandbox" in json.loads((single / "results.json").read_text())["output"]
+          and "WITHOUT the sandbox" in (single / "report.txt").read_text(),
+          "--no-sandbox: the reports say the code ran unconfined")
 
 
 def test_sanitize(work: Path) -> None:
@@ -158,21 +194,162 @@ def test_sanitize(work: Path) -> None:
     check(proc.returncode == 0, "grade --sanitize exits 0")
     units = load_results(out / "results.json")
     step4 = units["step4"]
-    check(step4["score"] == 0 and step4["output"].startswith("memory error")
-          and "AddressSanitizer" in step4["output"] and f"{sub}/step4_softmax.cpp" in step4["output"],
-          "overflow: step 4 fails with AddressSanitizer's report")
+    calling, total = cases_calling("test_step4_softmax.cpp", "attn::softmax_rows(")
+    expected = round(POINTS["step4"] * (total - calling) / total, 1)
+    check(step4["score"] == expected and step4["output"].startswith("memory error")
+          and "AddressSanitizer" in step4["output"] and "step4_softmax.cpp" in step4["output"],
+          f"overflow: step 4 fails with AddressSanitizer's report in the {calling} of {total} test "
+          f"cases that call softmax_rows ({step4['score']} points, expected {expected})")
     check(all(units[k]["status"] == "passed" for k in units if k != "step4"),
           "overflow: every other step passes under the sanitizers")
+
+
+# The hostile submissions and the base each is laid over: "solutions" when its honest
+# score is full marks (the attack must change nothing), "exercises" when it is 0.
+HOSTILE = {"calls_reference": "exercises", "forged_report": "exercises", "snoop": "solutions",
+           "vandal": "solutions", "network": "solutions", "hog": "solutions",
+           "fork_bomb": "solutions", "disk_filler": "solutions", "chatter": "exercises",
+           "include_secret": "exercises", "incbin_secret": "exercises"}
+SKIP = 77  # ctest's SKIP_RETURN_CODE: no sandbox here, and none required
+
+
+def tree_digest(*folders: Path) -> dict[str, str]:
+    digest = {}
+    for folder in folders:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file() and not f.is_symlink():
+                digest[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
+    return digest
+
+
+def test_hostile(work: Path) -> int:
+    mark = secrets.token_hex(6)
+    # The instructor's side: hidden tests, notes, an old gradebook, a classmate's work; each
+    # holds a marker that must never reach a report.
+    secret = work / "secrets"
+    shutil.rmtree(secret, ignore_errors=True)
+    (secret / "grades").mkdir(parents=True)
+    (secret / "classmate").mkdir()
+    shutil.copytree(FIXTURES / "hidden", secret / "hidden")
+    for f in (secret / "hidden").glob("*.cpp"):
+        f.write_text(f.read_text() + f"// SECRET-hidden-{mark}\n")
+    (secret / "notes.txt").write_text(f"SECRET-notes-{mark} = 1;\n")
+    (secret / "grades" / "gradebook.csv").write_text(f"student,total\nSECRET-gradebook-{mark},100\n")
+    (secret / "classmate" / "step1_dot.cpp").write_text(
+        (ROOT / "solutions" / "step1_dot.cpp").read_text() + f"// SECRET-classmate-{mark}\n")
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    heard: list[bytes] = []
+    stop = threading.Event()
+
+    def listen() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    heard.append(conn.recv(1000) or b"(connected)")
+    threading.Thread(target=listen, daemon=True).start()
+
+    values = {"@ROOT@": str(ROOT), "@SECRETS@": str(secret), "@MARK@": mark,
+              "@PORT@": str(listener.getsockname()[1])}
+    subs = work / "hostile-class"
+    for name, base in HOSTILE.items():
+        folder = subs / name
+        assemble(folder, base)
+        for f in (FIXTURES / "hostile" / name).glob("step*.cpp"):
+            text = f.read_text()
+            for key, value in values.items():
+                text = text.replace(key, value)
+            (folder / f.name).write_text(text)
+    assemble(subs / "symlink", "exercises")
+    (subs / "symlink" / "step1_dot.cpp").unlink()
+    (subs / "symlink" / "step1_dot.cpp").symlink_to(ROOT / "solutions" / "step1_dot.cpp")
+    assemble(subs / "honest", "solutions")
+
+    watched = [ROOT / d for d in ("course", "tests", "solutions", "exercises", "tools", "contract", "reference")]
+    before = tree_digest(*watched, secret)
+    kept = {f: f.read_bytes() for f in (ROOT / "tests" / "test_step1_dot.cpp", ROOT / "course" / "steps.json")}
+    out = work / "hostile-grades"
+    shutil.rmtree(out, ignore_errors=True)
+    leftovers = [Path("/tmp") / f"attn-fill-{mark}", Path.home() / f"attn-fill-home-{mark}",
+                 ROOT / f"attn-fill-{mark}", Path.cwd() / f"attn-fill-{mark}", ROOT / f"VANDALISED-{mark}",
+                 secret / "grades" / f"VANDALISED-{mark}"]
+    try:
+        proc = attn("grade-class", str(subs), "--hidden", str(secret / "hidden"), "--out", str(out),
+                    "--build-dir", str(work / "build-hostile"), "--seed", str(SEED), "--jobs", "2",
+                    env={"ATTN_GRADER_SECRET": f"SECRET-environment-{mark}"})
+    finally:
+        stop.set()
+        for f, data in kept.items():  # should the sandbox fail, leave the course as it was
+            if f.read_bytes() != data:
+                f.write_bytes(data)
+    if proc.returncode != 0 and "the grading sandbox cannot be set up here" in proc.stdout:
+        if os.environ.get("ATTN_REQUIRE_SANDBOX"):
+            check(False, "the sandbox works here (ATTN_REQUIRE_SANDBOX is set)")
+            return 1
+        print("skipped: the grading sandbox cannot be set up on this machine (see above)")
+        return SKIP
+    check(proc.returncode == 0, "grade-class of the hostile submissions exits 0")
+
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    maximum = float(rows["(maximum)"]["total"])
+    for name, base in [*HOSTILE.items(), ("symlink", "exercises"), ("honest", "solutions")]:
+        honest = maximum if base == "solutions" else 0.0
+        got = float(rows[name]["total"]) if name in rows else None
+        check(got == honest, f"{name}: scores its honest score {honest:g} (got {got})")
+    results = {name: load_results(out / name / "results.json") for name in rows if name != "(maximum)"}
+    check("calls attn::ref::dot, the course's reference; the exercises must not use it"
+          in results["calls_reference"]["step1"]["output"],
+          "calls_reference: the report says step 1 calls the reference")
+    check(results["calls_reference"]["step5"]["output"].startswith("does not compile")
+          and "Every function has the meaning" not in results["calls_reference"]["step5"]["output"],
+          "calls_reference: step 5 cannot include the reference's header, and nothing of it is quoted")
+    check("symbolic link" in results["symlink"]["step1"]["output"], "symlink: step 1 is refused as a link")
+    check("time budget" in results["chatter"]["step1"]["output"]
+          and all((out / "chatter" / n).stat().st_size < 100_000 for n in ("results.json", "junit.xml", "report.txt")),
+          "chatter: endless output is cut, and the reports stay small")
+    for name in ("include_secret", "incbin_secret"):
+        check(results[name]["step1"]["output"].startswith("does not compile"),
+              f"{name}: the instructor's file is out of the compiler's reach")
+    reports = [f for f in out.rglob("*") if f.is_file()]
+    leaked = [str(f) for f in reports if "SECRET-" in f.read_text(errors="replace")]
+    check(not leaked, f"no report holds anything of the instructor's (leaked into: {leaked})")
+    after = tree_digest(*watched, secret)
+    changed = sorted(set(before) ^ set(after) | {f for f in before if after.get(f) != before[f]})
+    check(not changed, f"the course and the instructor's files are unchanged (changed: {changed[:5]})")
+    found = [str(f) for f in leftovers if f.exists()]
+    for f in found:
+        f.unlink()
+    check(not found, f"no file left behind by a submission (found: {found})")
+    check(not heard, f"no submission reached the network (heard: {heard})")
+    ps = subprocess.run(["ps", "-eo", "args"], stdout=subprocess.PIPE, text=True).stdout
+    check("attn_runner_exercises" not in ps and "/runner" not in ps.split(),
+          "no process of a submission outlives grading")
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", required=True, help="a scratch folder (builds are kept there and reused)")
     parser.add_argument("--sanitize", action="store_true", help="the sanitizer test instead of the class test")
+    parser.add_argument("--hostile", action="store_true",
+                        help="the hostile submissions instead of the class test (exit 77: no sandbox here)")
     args = parser.parse_args()
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    (test_sanitize if args.sanitize else test_class)(work)
+    if args.hostile:
+        if test_hostile(work) == SKIP:
+            return SKIP
+    else:
+        (test_sanitize if args.sanitize else test_class)(work)
     if problems:
         print(f"\n{len(problems)} check(s) failed:\n  " + "\n  ".join(problems))
         return 1
