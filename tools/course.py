@@ -140,8 +140,21 @@ def link_errors(output: str, steps: list[Step]) -> dict[int, str]:
     return messages
 
 
+REFERENCE_INCLUDE = re.compile(r"attn/(attn|reference)\.hpp: No such file")
+
+
 def compiler_errors(output: str, limit: int = 25) -> str:
-    """The first compiler error and its context, without the build tool's noise."""
+    """The first compiler error and its context, without the build tool's noise (and, for
+    an #include of the reference's headers, what to include instead)."""
+    hint = ""
+    if REFERENCE_INCLUDE.search(output):
+        hint = ("a step file includes <attn/contract.hpp>, not <attn/attn.hpp> or "
+                "<attn/reference.hpp> (those bring in the course's reference, attn::ref, which "
+                "the exercises must not use): change that #include line\n\n")
+    return hint + _first_error(output, limit)
+
+
+def _first_error(output: str, limit: int) -> str:
     lines = output.splitlines()
     first = next((i for i, l in enumerate(lines) if re.search(r"\berror\b", l)), None)
     if first is None:
