@@ -135,7 +135,16 @@ run_as_student() {
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
     mount -t tmpfs tmpfs "$root/tmp"
-    exec chroot "$root" runuser -l student -c "cd ~/$2 && $3"
+    # pivot_root, not chroot: the root is then the mount namespace'"'"'s own, as on a real
+    # machine, and user namespaces work inside (the kernel refuses them in a chroot), so
+    # the grading sandbox (bubblewrap) can be tested here too.
+    mount --bind "$root" "$root"
+    mkdir -p "$root/.old-root"
+    cd "$root"
+    pivot_root . .old-root
+    /.old-root/usr/bin/umount -l /.old-root
+    cd /
+    exec runuser -l student -c "cd ~/$2 && $3"
   ' fresh-machine "$root" "$1" "$3" > >(tee "$2") 2>&1 </dev/null &
   runner=$!
   wait "$runner"

@@ -4,7 +4,8 @@
 #
 #   scripts/install-deps.sh [--check] [student|full|fuzz]
 #
-#   student  what './attn' needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd (default)
+#   student  what './attn' needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd, and on
+#            Linux the grading sandbox: bubblewrap and libseccomp (default)
 #   full     what './attn test' and './attn bench' need besides: Google Benchmark, the
 #            benchmark peers OpenBLAS, Eigen and oneDNN (apt only; with the OpenCL headers
 #            and loader its CMake config asks for), Doxygen, MathJax, the docs theme,
@@ -29,7 +30,7 @@ for arg in "$@"; do
   esac
 done
 
-apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev)
+apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev bubblewrap libseccomp-dev)
 apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev
           doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium)
 apt_fuzz=(clang libclang-rt-dev)
