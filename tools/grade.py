@@ -257,12 +257,16 @@ class GradingBuild:
                                    "sudo apt-get install bubblewrap libseccomp-dev)")
             raise RuntimeError(f"configuring the grading build failed:\n{proc.stdout[-4000:]}")
         stamp.write_text("\n".join(settings))
-        if self.sandbox:
-            built = course.build_in(self.dir, ["attn_sandbox"])
-            check = course.run([str(self.sandbox_program), "--check"]) if built.ok else None
-            if check is None or check.returncode != 0:
-                why = check.stdout.strip() if check else course.compiler_errors(built.output)
-                raise RuntimeError(f"{NO_SANDBOX}:\n{why}")
+
+    def check_sandbox(self) -> None:
+        """Stops grading, saying why, unless the sandbox works here (or --no-sandbox)."""
+        if not self.sandbox:
+            return
+        built = course.build_in(self.dir, ["attn_sandbox"])
+        check = course.run([str(self.sandbox_program), "--check"]) if built.ok else None
+        if check is None or check.returncode != 0:
+            why = check.stdout.strip() if check else course.compiler_errors(built.output)
+            raise RuntimeError(f"{NO_SANDBOX}:\n{why}")
 
     @functools.cached_property
     def ninja(self) -> bool:
@@ -281,8 +285,8 @@ class GradingBuild:
         blamed: dict[int, str] = {}
         blocks = re.split(r"^FAILED: ", output, flags=re.M)[1:]
         for block in blocks:
-            target = block.split("\n", 1)[0]
-            text = re.split(r"^(\[\d+/\d+\] |ninja: build stopped)", block, flags=re.M)[0]
+            target, _, rest = block.partition("\n")
+            text = re.split(r"^(\[\d+/\d+\] |ninja: build stopped)", rest, flags=re.M)[0]
             compiled = re.search(r"attn_exercises_step(\d+)\.dir/", target)
             linked = re.search(r"attn_runner_exercises_step(\d+)\s*$", target)
             if compiled:
@@ -584,6 +588,7 @@ def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: 
     with build.locked(), tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         build.configure()
+        build.check_sandbox()
         for i, (name, exercises, out) in enumerate(submissions):
             sub = Submission(name, exercises.absolute(), out, make_units(build.steps, build.hidden_dir))
             if not build.sandbox:
