@@ -131,14 +131,15 @@ run_as_student() {
   unshare --mount --propagation private --pid --fork --kill-child -- bash -c '
     set -e
     root=$1
+    # pivot_root, not chroot: the root is then the mount namespace'"'"'s own, as on a real
+    # machine, and user namespaces work inside (the kernel refuses them in a chroot), so
+    # the grading sandbox (bubblewrap) is tested here too. The root must be a mount point,
+    # made first so that the mounts below land on it.
+    mount --bind "$root" "$root"
     mount --rbind /dev "$root/dev"
     mount -t proc proc "$root/proc"
     mount -t sysfs sysfs "$root/sys"
     mount -t tmpfs tmpfs "$root/tmp"
-    # pivot_root, not chroot: the root is then the mount namespace'"'"'s own, as on a real
-    # machine, and user namespaces work inside (the kernel refuses them in a chroot), so
-    # the grading sandbox (bubblewrap) can be tested here too.
-    mount --bind "$root" "$root"
     mkdir -p "$root/.old-root"
     cd "$root"
     pivot_root . .old-root

@@ -258,7 +258,8 @@ def test_hostile(work: Path) -> int:
     threading.Thread(target=listen, daemon=True).start()
 
     values = {"@ROOT@": str(ROOT), "@SECRETS@": str(secret), "@MARK@": mark,
-              "@PORT@": str(listener.getsockname()[1])}
+              "@PORT@": str(listener.getsockname()[1]),
+              "@HONEST_DOT@": (FIXTURES / "hostile" / "honest_dot.inc").read_text()}
     subs = work / "hostile-class"
     for name, base in HOSTILE.items():
         folder = subs / name
