@@ -9,7 +9,7 @@
 //       (/usr/lib, read-only), an empty private /tmp of 16 MiB, its own /proc and a minimal
 //       /dev; the rest of its file system is read-only. No network, no other process, no course tree, home folder or submission.
 //       Limits: memory (address space, default 2048 MiB), CPU seconds, 64 open files, file
-//       size 8 MiB (a write past it fails), 512 processes of the user, no core dumps (--memory-mib 0: no memory limit, for
+//       size 8 MiB (a write past it fails), 512 processes of the user nobody, no core dumps (--memory-mib 0: no memory limit, for
 //       AddressSanitizer, which reserves terabytes of address space); the seccomp filter refuses new processes
 //       (threads are allowed), sockets, ptrace and the other calls listed below.
 //   attn_sandbox --compile -- COMPILER ARGS...
@@ -136,6 +136,17 @@ void drop_root() {
   }
 }
 
+/// Drops root, then limits the processes of the user. RLIMIT_NPROC counts every process
+/// and thread of the (real) user on the machine: as nobody that is the sandboxes alone, so
+/// several at once get room; run by an ordinary user it would count the whole session (the
+/// build, the other tests), so it is left alone there. The seccomp filter keeps the runner
+/// from starting any process either way.
+void process_limit() {
+  const bool was_root = is_root();
+  drop_root();
+  if (was_root) limit(RLIMIT_NPROC, 512);
+}
+
 /// The common part: new namespaces of every kind, no way back to the caller's.
 void base(bwrap_command& b) {
   b.add({"--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
@@ -184,10 +195,7 @@ int run_mode(long cpu_seconds, long memory_mib, const std::string& program) {
   limit(RLIMIT_NOFILE, 64);
   limit(RLIMIT_FSIZE, 8u << 20);
   limit(RLIMIT_CORE, 0);
-  drop_root();
-  // Counted over every process of the user nobody, so several sandboxes at once need room;
-  // the seccomp filter already keeps the runner from starting any.
-  limit(RLIMIT_NPROC, 512);
+  process_limit();
   // Past the file-size limit a write fails (EFBIG) instead of killing the runner: a student
   // whose code writes too much loses that write, not the step.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -244,8 +252,7 @@ int compile_mode(const std::vector<std::string>& command) {
   limit(RLIMIT_FSIZE, rlim_t{256} << 20);
   limit(RLIMIT_NOFILE, 256);
   limit(RLIMIT_CORE, 0);
-  drop_root();
-  limit(RLIMIT_NPROC, 512);
+  process_limit();
   // The build tool's working folder (relative -o and -MF paths), empty but for the binds.
   const std::string cwd = std::filesystem::current_path().string();
   b.add({"--dir", cwd, "--seccomp", std::to_string(filter), "--chdir", cwd, "--"});
