@@ -29,7 +29,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -310,7 +309,6 @@ class session {
 
   /// Reads the answer through a buffer: one read() per pipe-full, not one per field.
   void read_all(unsigned char* b, std::size_t n) {
-    const auto spin_end = clock_type::now() + std::chrono::microseconds(spin_microseconds);
     while (n > 0) {
       if (in_begin_ == in_end_) {
         const ssize_t got = ::read(from_, in_.data(), in_.size());
@@ -318,10 +316,6 @@ class session {
           in_begin_ = 0;
           in_end_ = static_cast<std::size_t>(got);
         } else if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
-          if (clock_type::now() < spin_end) {
-            ::sched_yield();  // a spinning wait must not keep the runner off a busy core
-            continue;
-          }
           wait_for(from_, POLLIN);
           continue;
         } else {

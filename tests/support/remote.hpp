@@ -70,11 +70,6 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(function::coun
 
 inline const char* name_of(function f) { return function_names[static_cast<std::size_t>(f)]; }
 
-/// How long a side keeps asking for the next message before it sleeps in poll(): calls
-/// follow each other within microseconds in the tests, and waking a sleeping process costs
-/// tens of them, so a short spin makes a call about as cheap as a function call's work.
-inline constexpr long spin_microseconds = 200;
-
 /// Thrown by a reader that got less, or other, than the protocol allows.
 class protocol_error : public std::runtime_error {
  public:
