@@ -331,9 +331,10 @@ def test_hostile(work: Path) -> int:
         f.unlink()
     check(not found, f"no file left behind by a submission (found: {found})")
     check(not heard, f"no submission reached the network (heard: {heard})")
-    ps = subprocess.run(["ps", "-eo", "args"], stdout=subprocess.PIPE, text=True).stdout
-    check("attn_runner_exercises" not in ps and "/runner" not in ps.split(),
-          "no process of a submission outlives grading")
+    # The fork bomb's children name themselves after the marker (other grading tests may be
+    # running runners of their own meanwhile, so a runner's name proves nothing).
+    ps = subprocess.run(["ps", "-eo", "comm"], stdout=subprocess.PIPE, text=True).stdout
+    check(f"bomb-{mark}"[:15] not in ps, "no process of a submission outlives grading")
     return 0
 
 
