@@ -309,6 +309,8 @@ class session {
 
   /// Reads the answer through a buffer: one read() per pipe-full, not one per field.
   void read_all(unsigned char* b, std::size_t n) {
+    const auto spin_end = clock_type::now() + std::chrono::microseconds(spin_.next());
+    bool slept = false;
     while (n > 0) {
       if (in_begin_ == in_end_) {
         const ssize_t got = ::read(from_, in_.data(), in_.size());
@@ -316,6 +318,8 @@ class session {
           in_begin_ = 0;
           in_end_ = static_cast<std::size_t>(got);
         } else if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+          if (!slept && clock_type::now() < spin_end) continue;
+          slept = true;
           wait_for(from_, POLLIN);
           continue;
         } else {
@@ -328,6 +332,7 @@ class session {
       b += take;
       n -= take;
     }
+    if (slept) spin_.missed(); else spin_.caught();
   }
 
   off_t output_size() const {
@@ -357,6 +362,7 @@ class session {
   std::string call_;
   std::vector<unsigned char> in_ = std::vector<unsigned char>(1 << 16);
   std::size_t in_begin_ = 0, in_end_ = 0;
+  adaptive_spin spin_;
 };
 
 template <class... A>

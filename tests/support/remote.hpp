@@ -70,6 +70,22 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(function::coun
 
 inline const char* name_of(function f) { return function_names[static_cast<std::size_t>(f)]; }
 
+/// Waiting for the other side: a short spin on a non-blocking read before sleeping in
+/// poll(). On an idle machine a sleeping process takes tens of microseconds to wake, and
+/// the tests make tens of thousands of calls; on a busy one a spin only keeps the core from
+/// the process it waits for. So the spin adapts: it doubles (up to 200 us) when the answer
+/// came while spinning and halves to nothing when it did not; at nothing, every 256th wait
+/// tries a short spin again. No sched_yield: on a loaded machine it hands the core to
+/// another process for a whole time slice.
+struct adaptive_spin {
+  static constexpr long max_us = 200, probe_us = 20;
+  long us = max_us;
+  unsigned waits = 0;
+  long next() { return us == 0 && (++waits % 256) == 0 ? probe_us : us; }
+  void caught() { us = us == 0 ? 2 : (us * 2 > max_us ? max_us : us * 2); }
+  void missed() { us = us < 4 ? 0 : us / 2; }
+};
+
 /// Thrown by a reader that got less, or other, than the protocol allows.
 class protocol_error : public std::runtime_error {
  public:
