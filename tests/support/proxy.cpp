@@ -23,7 +23,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -248,7 +247,6 @@ class session {
       throw runner_failure("the runner did not start (" + what + ")\nrunner: " + runner_ +
                            (sandbox_.empty() ? "" : "\nsandbox: " + sandbox_));
     }
-    call_ = call;
   }
 
   void stop() {
