@@ -6,6 +6,7 @@
 #   ATTN_STEP_<n>_POINTS       grading points
 #   ATTN_STEP_<n>_TIMEOUT      seconds per graded unit
 #   ATTN_STEP_<n>_FUNCTIONS    the contract functions the step's file defines
+#   ATTN_STEP_<n>_CORE         ON for a core step, OFF for an extension
 set(ATTN_MANIFEST "${PROJECT_SOURCE_DIR}/course/steps.json")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${ATTN_MANIFEST}")
 file(READ "${ATTN_MANIFEST}" _attn_manifest)
@@ -19,6 +20,12 @@ foreach(_i RANGE ${_attn_last})
     string(TOUPPER ${_field} _FIELD)
     string(JSON ATTN_STEP_${_n}_${_FIELD} GET "${_attn_manifest}" steps ${_i} ${_field})
   endforeach()
+  string(JSON _core ERROR_VARIABLE _no_core GET "${_attn_manifest}" steps ${_i} core)
+  if(_no_core OR _core)
+    set(ATTN_STEP_${_n}_CORE ON)
+  else()
+    set(ATTN_STEP_${_n}_CORE OFF)
+  endif()
   string(JSON _nf LENGTH "${_attn_manifest}" steps ${_i} functions)
   math(EXPR _nf "${_nf} - 1")
   set(ATTN_STEP_${_n}_FUNCTIONS "")

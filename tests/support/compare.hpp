@@ -30,6 +30,7 @@
 #include <attn/matrix.hpp>
 
 #include "support/catch.hpp"
+#include "support/diagnosis.hpp"
 #include "support/seed.hpp"
 
 namespace attn::test {
@@ -168,6 +169,7 @@ inline verdict compare_elements(std::string_view what, std::span<const double> e
               std::to_string(mismatches) + " of " + std::to_string(expected.size()) +
               " elements are)\n" + detail::error_text(expected[first], actual[first], b);
   if (!in.text().empty()) v.message += "  inputs:\n" + in.text();
+  if (diagnosis::on_values) v.message += diagnosis::on_values(expected, actual, bounds);
   v.message += "  " + seed_note();
   return v;
 }
@@ -219,15 +221,51 @@ inline std::vector<double> exact_where_masked(std::vector<double> bounds, std::s
   return bounds;
 }
 
-/// The message of the std::invalid_argument `f` throws, or "" when it throws none.
+/// How a call that should have been refused ended.
+struct refusal {
+  bool returned = true;  ///< it returned normally
+  bool invalid = false;  ///< it threw std::invalid_argument
+  std::string message;   ///< what it threw (type and message for other exceptions)
+};
+
 template <class F>
-std::string invalid_argument_message(F&& f) {
+refusal refusal_of(F&& f) {
+  refusal r;
   try {
     f();
   } catch (const std::invalid_argument& e) {
-    return e.what();
+    r = {false, true, e.what()};
+  } catch (const std::exception& e) {
+    r = {false, false, e.what()};
+  } catch (...) {
+    r = {false, false, "an exception that is not a std::exception"};
   }
-  return {};
+  return r;
+}
+
+/// The failure message of a refusal check, or "" when `r` is the refusal asked for.
+/// `function` is one name ("scores") or several that are all right ("attention_weights|scores":
+/// a pipeline may let the step it calls refuse the input).
+inline std::string refusal_failure(std::string_view expr, const refusal& r, std::string_view function) {
+  bool names = false;
+  std::string wanted;
+  for (std::size_t at = 0; at <= function.size();) {
+    std::size_t bar = function.find('|', at);
+    if (bar == std::string_view::npos) bar = function.size();
+    const std::string_view one = function.substr(at, bar - at);
+    names = names || r.message.find(one) != std::string::npos;
+    wanted += (wanted.empty() ? "" : " or ") + std::string(one);
+    at = bar + 1;
+  }
+  if (r.invalid && names) return {};
+  std::string s = std::string(expr) + ": expected std::invalid_argument whose message names " +
+                  wanted + ", but ";
+  if (r.returned) s += "it returned normally (the bad input was not refused)";
+  else if (r.invalid) s += "its message does not: \"" + r.message + "\"";
+  else s += "it threw another exception: \"" + r.message + "\"";
+  s += "\n";
+  if (diagnosis::on_refusal) s += diagnosis::on_refusal(function, r.returned, r.invalid, r.message);
+  return s + "  " + seed_note();
 }
 
 }  // namespace attn::test
@@ -251,12 +289,14 @@ std::string invalid_argument_message(F&& f) {
 /// Arguments: what, expected, actual, bounds (one per element, or one for all)[, inputs].
 #define ATTN_CHECK_ALL_CLOSE(...) ATTN_CHECK_VERDICT(::attn::test::compare(__VA_ARGS__))
 
-/// `expr` throws std::invalid_argument, and its message names `function` (e.g. "scores").
-#define ATTN_REQUIRE_INVALID(expr, function)                                               \
-  do {                                                                                     \
-    REQUIRE_THROWS_AS(expr, std::invalid_argument);                                        \
-    const std::string attn_what_ =                                                         \
-        ::attn::test::invalid_argument_message([&] { static_cast<void>(expr); });          \
-    INFO("the message was: \"" << attn_what_ << "\"; it should name " << (function));      \
-    CHECK(attn_what_.find(function) != std::string::npos);                                 \
+/// `expr` throws std::invalid_argument, and its message names `function` (e.g. "scores", or
+/// "attention_weights|scores" for either).
+/// A failure stops the test case, as REQUIRE does: what follows a bad input that was not
+/// refused is not worth checking.
+#define ATTN_REQUIRE_INVALID(expr, function)                                                 \
+  do {                                                                                       \
+    const std::string attn_failure_ = ::attn::test::refusal_failure(                         \
+        #expr, ::attn::test::refusal_of([&] { static_cast<void>(expr); }), (function));      \
+    if (!attn_failure_.empty()) FAIL(attn_failure_);                                         \
+    SUCCEED("refused, naming " << (function));                                              \
   } while (false)

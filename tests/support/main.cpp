@@ -2,6 +2,7 @@
 // tests and prints it, so that any failure can be reproduced with --rng-seed.
 #define ATTN_CATCH_MAIN
 #include "support/catch.hpp"
+#include "support/diagnosis.hpp"
 #include "support/seed.hpp"
 
 #include <cstdio>
@@ -23,5 +24,8 @@ int main(int argc, char* argv[]) {
   run_seed = session.configData().rngSeed;
   std::fprintf(stderr, "attn: random seed %llu (rerun with --rng-seed %llu to reproduce)\n",
                static_cast<unsigned long long>(run_seed), static_cast<unsigned long long>(run_seed));
-  return session.run();
+  const int failed = session.run();
+  // The judge of the exercises names the mistakes it recognised (support/diagnosis.hpp).
+  if (attn::test::diagnosis::on_finish) attn::test::diagnosis::on_finish();
+  return failed;
 }

@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/diagnosis_log.hpp"
 #include "support/remote.hpp"
 
 extern const char* const attn_test_runner_path;  // generated per test program
@@ -388,11 +389,32 @@ R call(R (*)(A...), std::type_identity_t<A>... a) {
     std::string message;
     if (how != outcome::returned) message = in.text();
     (arg<A>::receive_back(in, a), ...);
+    // Kept for the diagnosis (diagnosis.cpp): the inputs as sent, and what came back.
+    const bool keep = attn::test::diagnosis::wanted(Id);
+    attn::test::diagnosis::call_record rec;
+    if (keep) {
+      rec.fn = Id;
+      rec.args.assign(request.bytes.begin() + sizeof(std::uint32_t), request.bytes.end());
+      rec.how = how;
+      rec.message = message;
+      (attn::test::diagnosis::snapshot<A>(rec.values, a), ...);
+    }
     switch (how) {
       case outcome::returned:
-        if constexpr (std::is_void_v<R>) return;
-        else return result<R>::receive(in);
-      case outcome::invalid_argument: throw std::invalid_argument(message);
+        if constexpr (std::is_void_v<R>) {
+          if (keep) attn::test::diagnosis::record(std::move(rec));
+          return;
+        } else {
+          R value = result<R>::receive(in);
+          if (keep) {
+            attn::test::diagnosis::snapshot_result(rec.values, value);
+            attn::test::diagnosis::record(std::move(rec));
+          }
+          return value;
+        }
+      case outcome::invalid_argument:
+        if (keep) attn::test::diagnosis::record(std::move(rec));
+        throw std::invalid_argument(message);
       case outcome::not_implemented: throw attn::not_implemented(message);
       case outcome::other_exception: throw std::runtime_error(message);
       default: throw std::runtime_error(message);

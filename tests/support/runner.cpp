@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 #include "support/remote.hpp"
+#if defined(ATTN_RUNNER_MISTAKES)
+#include "../course/mistakes/mistake.hpp"
+#endif
 
 #ifndef ATTN_RUNNER_STEP
 #error "ATTN_RUNNER_STEP (the last step whose student objects this runner links) must be defined"
@@ -91,8 +94,8 @@ std::string type_name(const std::type_info& t) {
 }
 
 /// Receives the arguments of F, calls it, and answers.
-template <auto F, class R, class... A>
-void serve(R (*)(A...), reader& in) {
+template <class R, class... A>
+void serve(R (*F)(A...), reader& in) {
   std::tuple<typename arg<A>::holder...> held;
   std::apply([&](auto&... h) { (h.receive(in), ...); }, held);
   outcome how = outcome::returned;
@@ -100,9 +103,9 @@ void serve(R (*)(A...), reader& in) {
   [[maybe_unused]] std::conditional_t<std::is_void_v<R>, int, std::optional<R>> value{};
   try {
     if constexpr (std::is_void_v<R>) {
-      std::apply([](auto&... h) { F(h.get()...); }, held);
+      std::apply([F](auto&... h) { F(h.get()...); }, held);
     } else {
-      value.emplace(std::apply([](auto&... h) { return F(h.get()...); }, held));
+      value.emplace(std::apply([F](auto&... h) { return F(h.get()...); }, held));
     }
   } catch (const attn::not_implemented& e) {
     how = outcome::not_implemented;
@@ -129,18 +132,32 @@ void serve(R (*)(A...), reader& in) {
 
 using handler = void (*)(reader&);
 
+#if defined(ATTN_RUNNER_MISTAKES)
+// The mistakes runner (the catalogue's self-check, tests/mistakes/): the answer key's steps,
+// except the functions that the mistake named by ATTN_MISTAKE ("<step>.<id>") gets wrong.
+const attn::mistakes::entry* active_mistake = nullptr;
+#endif
+
 // The functions of steps 1..ATTN_RUNNER_STEP. A later step's functions are named only as a
 // template argument of a discarded branch, never referenced, so they need not be linked.
-template <int Step, auto F>
+template <int Step, std::size_t Id, auto F>
 constexpr handler handler_for() {
   if constexpr (Step <= ATTN_RUNNER_STEP) {
-    return +[](reader& in) { serve<F>(F, in); };
+    return +[](reader& in) {
+#if defined(ATTN_RUNNER_MISTAKES)
+      if (const auto wrong = active_mistake->functions[Id]) {
+        return serve(reinterpret_cast<decltype(F)>(wrong), in);
+      }
+#endif
+      serve(F, in);
+    };
   } else {
     return nullptr;
   }
 }
 
-#define ATTN_RUNNER_HANDLER(name, step) handler_for<(step), &attn::name>(),
+#define ATTN_RUNNER_HANDLER(name, step) \
+  handler_for<(step), static_cast<std::size_t>(function::name), &attn::name>(),
 constexpr handler handlers[] = {ATTN_CONTRACT_FUNCTIONS(ATTN_RUNNER_HANDLER)};
 #undef ATTN_RUNNER_HANDLER
 
@@ -153,6 +170,15 @@ int main(int argc, char**) {
                  "programs start it (run ./attn step N, or the test program itself)\n");
     return 2;
   }
+#if defined(ATTN_RUNNER_MISTAKES)
+  const char* key = std::getenv("ATTN_MISTAKE");
+  active_mistake = key ? attn::mistakes::find(key) : nullptr;
+  if (active_mistake == nullptr) {
+    std::fprintf(stderr, "attn mistakes runner: ATTN_MISTAKE is '%s'; expected <step>.<id> of an entry in course/mistakes/\n",
+                 key ? key : "");
+    return 2;
+  }
+#endif
   writer hello;
   hello.u32(hello_magic);
   hello.u32(protocol_version);

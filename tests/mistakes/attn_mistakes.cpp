@@ -1,0 +1,84 @@
+// attn_mistakes: the catalogue of typical mistakes (course/mistakes/), written out for
+// whatever is not C++: the self-check (check_mistakes.py), the graders (mistakes.json, to
+// name and count mistakes in class reports) and the docs (each step's "Common mistakes").
+//
+//   attn_mistakes --list [STEP]      one "<step>.<id>" per line
+//   attn_mistakes --json             the whole catalogue as JSON
+//   attn_mistakes --markdown STEP    STEP's entries as a Doxygen-markdown list
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "../course/mistakes/mistake.hpp"
+#include "support/remote.hpp"
+
+namespace {
+
+namespace cat = attn::mistakes;
+
+std::string json_text(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string functions_of(const cat::entry& e, std::string_view sep, bool json) {
+  std::string s;
+  for (std::size_t f = 0; f < cat::function_count; ++f) {
+    if (!e.functions[f]) continue;
+    const std::string name = attn::remote::function_names[f];
+    s += (s.empty() ? "" : std::string(sep)) + (json ? json_text(name) : "`" + name + "`");
+  }
+  return s;
+}
+
+int usage() {
+  std::fputs("usage: attn_mistakes --list [STEP] | --json | --markdown STEP\n"
+             "Writes out the catalogue of typical mistakes (course/mistakes/).\n",
+             stderr);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view mode = argc > 1 ? argv[1] : "";
+  const int step = argc > 2 ? std::atoi(argv[2]) : 0;
+  if (mode == "--list" && argc <= 3) {
+    for (const auto& e : cat::catalogue()) {
+      if (step == 0 || e.about.step == step) std::printf("%d.%s\n", e.about.step, std::string(e.about.id).c_str());
+    }
+    return 0;
+  }
+  if (mode == "--json" && argc == 2) {
+    std::string out = "{\"mistakes\": [";
+    bool first = true;
+    for (const auto& e : cat::catalogue()) {
+      out += std::string(first ? "\n  " : ",\n  ") + "{\"step\": " + std::to_string(e.about.step) +
+             ", \"id\": " + json_text(e.about.id) + ", \"name\": " + json_text(e.about.name) +
+             ", \"why\": " + json_text(e.about.why) + ", \"hint\": " + std::to_string(e.about.hint) +
+             ", \"functions\": [" + functions_of(e, ", ", true) + "]}";
+      first = false;
+    }
+    std::fputs((out + "\n]}\n").c_str(), stdout);
+    return 0;
+  }
+  if (mode == "--markdown" && argc == 3 && step > 0) {
+    for (const auto& e : cat::catalogue()) {
+      if (e.about.step != step) continue;
+      std::printf("- <b>%s.</b> %s. (%s; `./attn hint %d %d`)\n", std::string(e.about.name).c_str(),
+                  std::string(e.about.why).c_str(), functions_of(e, ", ", false).c_str(), e.about.step,
+                  e.about.hint);
+    }
+    return 0;
+  }
+  return usage();
+}

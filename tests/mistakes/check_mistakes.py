@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The catalogue of typical mistakes checks itself, one step at a time: every entry of the
+step (course/mistakes/) must fail the step's tests, and the judge must name it, and only it,
+as what the failures look like. A failure names the entry that breaks a rule.
+
+  check_mistakes.py --step N --list PROGRAM --judge PROGRAM --runner PROGRAM
+
+--list is attn_mistakes, --judge the step's test program of the exercises (the judge, which
+diagnoses), --runner the mistakes runner (the answer key with one entry's functions wrong,
+chosen by ATTN_MISTAKE). Correct solutions need no such check: a diagnosis is only ever made
+on a failing check, and the answer key and the variants pass every test (solutions.step<n>,
+variants.*)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+
+def check(key: str, args: argparse.Namespace, tmp: Path) -> list[str]:
+    diagnosis = tmp / f"{key}.json"
+    report = tmp / f"{key}.xml"
+    env = {**os.environ, "ATTN_RUNNER": args.runner, "ATTN_MISTAKE": key,
+           "ATTN_DIAGNOSIS_FILE": str(diagnosis)}
+    env.pop("ATTN_SANDBOX", None)
+    proc = subprocess.run([args.judge, "--reporter", "junit", "--out", str(report)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace", timeout=args.timeout)
+    where = f"mistake {key} (course/mistakes/step{key.split('.')[0]}_*.cpp)"
+    if proc.returncode < 0 or not report.exists():
+        return [f"{where}: the step's tests did not finish (exit {proc.returncode}):\n{proc.stdout[-2000:]}"]
+    cases = list(ET.parse(report).getroot().iter("testcase"))
+    failed = [c for c in cases if any(x.tag in ("failure", "error") for x in c)]
+    if not failed:
+        return [f"{where}: all {len(cases)} test cases of step {args.step} pass; expected at least one "
+                f"to fail (the tests do not catch this mistake, or the entry is not a mistake)"]
+    try:
+        found = json.loads(diagnosis.read_text())["diagnoses"]
+    except (OSError, ValueError, KeyError):
+        return [f"{where}: the judge wrote no diagnosis file:\n{proc.stdout[-2000:]}"]
+    step, ident = key.split(".", 1)
+    named = [{f"{m['step']}.{m['id']}" for m in d["one_of"]} for d in found]
+    if not named:
+        return [f"{where}: {len(failed)} test cases fail but no failure was diagnosed as it; expected "
+                f"its name in the failure messages (is the failing output one the judge can see, "
+                f"checked with ATTN_CHECK_* or ATTN_REQUIRE_INVALID?)"]
+    others = [sorted(n) for n in named if key not in n]
+    if others:
+        return [f"{where}: the failures were also diagnosed as {others}; expected only this entry "
+                f"(make the entries' behaviour differ, or the tests tell them apart)"]
+    return []
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--step", type=int, required=True)
+    p.add_argument("--list", required=True)
+    p.add_argument("--judge", required=True)
+    p.add_argument("--runner", required=True)
+    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--minimum", type=int, default=0, help="the fewest entries the step may have")
+    args = p.parse_args()
+    keys = subprocess.run([args.list, "--list", str(args.step)], stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.split()
+    problems: list[str] = []
+    if len(keys) < args.minimum:
+        problems.append(f"step {args.step}: {len(keys)} catalogued mistakes; expected at least {args.minimum} "
+                        f"(course/mistakes/step{args.step}_*.cpp)")
+    with tempfile.TemporaryDirectory() as tmp:
+        for key in keys:
+            problems += check(key, args, Path(tmp))
+    for p_ in problems:
+        print(p_, file=sys.stderr)
+    print(f"step {args.step}: {len(keys)} catalogued mistakes, {len(keys) - len(problems)} fail the tests "
+          f"and are diagnosed as themselves")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+// The judge's diagnosis: which catalogued mistake (course/mistakes/) reproduces what the
+// student's code did. Linked into the judges of the exercises only (with proxy.cpp, which
+// records every call it forwards here); support/diagnosis.hpp says when it runs.
+//
+// The rules, for one failing check:
+//   1. Its `actual` must be one of the outputs (or a contiguous part of one) of the last
+//      calls forwarded to the student's code; otherwise nothing is said.
+//   2. Each mistake of that call's function is run on the call's own inputs. It names itself
+//      when every element of its output is within the check's bound of the student's, and
+//      it is itself wrong: some element is outside the bound of `expected`. The bound grows
+//      with the mistaken output's size (max |mistake| / max |expected|, at least 1), because
+//      rounding errors grow with the values computed.
+//   3. A refusal check (bad input that must throw std::invalid_argument naming the function)
+//      names a mistake that ends the same call the same way: returns, or throws a message
+//      that does not name the function.
+// The summary after the run picks the fewest mistakes that explain every diagnosed check
+// (greedily, the one explaining most first); among equals, the one that defines no wrong
+// function whose checks never failed; still equal: "one of" them.
+#include "support/diagnosis_log.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "../course/mistakes/mistake.hpp"
+#include "support/diagnosis.hpp"
+
+namespace attn::test::diagnosis {
+namespace {
+
+using remote::function;
+using remote::outcome;
+namespace cat = attn::mistakes;
+
+constexpr std::size_t kKeptCalls = 32;
+constexpr std::size_t kKeptBytes = std::size_t{64} << 20;
+
+struct memory_reader final : remote::reader {
+  const std::vector<unsigned char>& bytes;
+  std::size_t at = 0;
+  explicit memory_reader(const std::vector<unsigned char>& b) : bytes(b) {}
+  void raw(void* p, std::size_t n) override {
+    if (n > bytes.size() - at) throw remote::protocol_error("a recorded call is shorter than its arguments");
+    std::memcpy(p, bytes.data() + at, n);
+    at += n;
+  }
+};
+
+struct local_result {
+  outcome how = outcome::returned;
+  std::string message;
+  outputs values;
+};
+
+template <class R, class... A>
+local_result run_local(R (*f)(A...), const std::vector<unsigned char>& args) {
+  local_result r;
+  try {
+    memory_reader in(args);
+    std::tuple<typename remote::arg<A>::holder...> held;
+    std::apply([&](auto&... h) { (h.receive(in), ...); }, held);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        std::apply([&](auto&... h) { f(h.get()...); }, held);
+        std::apply([&](auto&... h) { (snapshot<A>(r.values, h.get()), ...); }, held);
+      } else {
+        R value = std::apply([&](auto&... h) { return f(h.get()...); }, held);
+        std::apply([&](auto&... h) { (snapshot<A>(r.values, h.get()), ...); }, held);
+        snapshot_result(r.values, value);
+      }
+    } catch (const std::invalid_argument& e) {
+      r.how = outcome::invalid_argument;
+      r.message = e.what();
+    }
+  } catch (const std::exception& e) {
+    r.how = outcome::other_exception;
+    r.message = e.what();
+  }
+  return r;
+}
+
+local_result run_entry(const cat::entry& e, const call_record& c) {
+  const auto fn = e.functions[static_cast<std::size_t>(c.fn)];
+  switch (c.fn) {
+#define ATTN_DIAGNOSIS_CASE(name, step) \
+  case function::name: return run_local(reinterpret_cast<decltype(&::attn::name)>(fn), c.args);
+    ATTN_CONTRACT_FUNCTIONS(ATTN_DIAGNOSIS_CASE)
+#undef ATTN_DIAGNOSIS_CASE
+    default: return {outcome::other_exception, "unknown function", {}};
+  }
+}
+
+/// Same value, bit for bit (NaN matching NaN).
+bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+/// compare.hpp's rule: does `actual` stand for `reference` within `bound`?
+bool close(double reference, double actual, double bound) {
+  if (std::isnan(reference)) return std::isnan(actual);
+  if (std::isinf(reference)) return actual == reference;
+  if (!std::isfinite(actual)) return false;
+  return std::fabs(actual - reference) <= bound;
+}
+
+struct finding {
+  std::set<std::size_t> entries;     ///< catalogue indices that reproduce this failure
+};
+
+class state {
+ public:
+  static state& get() {
+    static state s;
+    return s;
+  }
+
+  void record(call_record&& c) {
+    c.serial = ++serial_;
+    bytes_ += c.args.size();
+    for (const auto& o : c.values) bytes_ += o.size() * sizeof(double);
+    calls_.push_back(std::move(c));
+    while (calls_.size() > kKeptCalls || (calls_.size() > 1 && bytes_ > kKeptBytes)) drop_oldest();
+  }
+
+  bool wanted(function f) const { return by_function_[static_cast<std::size_t>(f)]; }
+
+  std::string values(std::span<const double> e, std::span<const double> a, std::span<const double> b) {
+    // Rule 1: which call's output is `actual`?
+    for (auto c = calls_.rbegin(); c != calls_.rend(); ++c) {
+      if (c->how != outcome::returned) continue;
+      for (std::size_t slot = 0; slot < c->values.size(); ++slot) {
+        const auto& out = c->values[slot];
+        if (a.empty() || out.size() < a.size()) continue;
+        for (std::size_t at = 0; at + a.size() <= out.size(); ++at) {
+          if (!std::equal(a.begin(), a.end(), out.begin() + static_cast<std::ptrdiff_t>(at), same)) continue;
+          return explain(*c, [&](const local_result& m) { return reproduces(m, slot, at, e, a, b); });
+        }
+      }
+    }
+    return {};
+  }
+
+  std::string refusal(std::string_view function_names, bool returned, bool invalid) {
+    if (calls_.empty()) return {};
+    const call_record& c = calls_.back();
+    return explain(c, [&](const local_result& m) {
+      if (returned) return m.how == outcome::returned;
+      if (!invalid || m.how != outcome::invalid_argument) return false;
+      for (std::size_t at = 0; at <= function_names.size();) {
+        std::size_t bar = function_names.find('|', at);
+        if (bar == std::string_view::npos) bar = function_names.size();
+        if (m.message.find(function_names.substr(at, bar - at)) != std::string::npos) return false;
+        at = bar + 1;
+      }
+      return true;
+    });
+  }
+
+  void finish() {
+    const auto& all = cat::catalogue();
+    std::vector<std::string> lines;
+    std::string json = "{\"diagnoses\": [";
+    std::vector<finding> left = findings_;
+    bool first = true;
+    while (!left.empty()) {
+      std::map<std::size_t, std::size_t> cover;
+      for (const auto& f : left) for (std::size_t i : f.entries) ++cover[i];
+      std::size_t best = 0;
+      for (const auto& [i, n] : cover) best = std::max(best, n);
+      if (best == 0) break;
+      std::vector<std::size_t> top;
+      std::size_t fewest = SIZE_MAX;
+      for (const auto& [i, n] : cover) {
+        if (n != best) continue;
+        const std::size_t u = unconfirmed(all[i]);
+        if (u < fewest) { fewest = u; top.clear(); }
+        if (u == fewest) top.push_back(i);
+      }
+      lines.push_back(describe(top, "  ") + "  (" + std::to_string(best) + " failed check" +
+                      (best == 1 ? "" : "s") + ")\n");
+      json += std::string(first ? "" : ", ") + "{\"checks\": " + std::to_string(best) + ", \"one_of\": [";
+      for (std::size_t k = 0; k < top.size(); ++k) {
+        const auto& m = all[top[k]].about;
+        json += std::string(k ? ", " : "") + "{\"step\": " + std::to_string(m.step) + ", \"id\": \"" +
+                std::string(m.id) + "\"}";
+      }
+      json += "]}";
+      first = false;
+      std::erase_if(left, [&](const finding& f) {
+        return std::any_of(top.begin(), top.end(), [&](std::size_t i) { return f.entries.count(i) > 0; });
+      });
+    }
+    json += "], \"diagnosed_checks\": " + std::to_string(findings_.size()) + "}\n";
+    if (!lines.empty()) {
+      std::string text = "attn: what the failures look like (course/mistakes/):\n";
+      for (const auto& l : lines) text += l;
+      std::fputs(text.c_str(), stdout);
+      std::fflush(stdout);
+    }
+    if (const char* path = std::getenv("ATTN_DIAGNOSIS_FILE"); path && *path) {
+      std::ofstream(path) << json;
+    }
+  }
+
+ private:
+  state() {
+    const auto& all = cat::catalogue();
+    for (const auto& e : all) {
+      for (std::size_t f = 0; f < cat::function_count; ++f) by_function_[f] = by_function_[f] || e.functions[f];
+    }
+  }
+
+  void drop_oldest() {
+    const call_record& c = calls_.front();
+    bytes_ -= c.args.size();
+    for (const auto& o : c.values) bytes_ -= o.size() * sizeof(double);
+    std::erase_if(cache_, [&](const auto& kv) { return kv.first.first == c.serial; });
+    calls_.pop_front();
+  }
+
+  const local_result& run(const call_record& c, std::size_t i) {
+    const auto key = std::make_pair(c.serial, i);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.emplace(key, run_entry(cat::catalogue()[i], c)).first;
+    return it->second;
+  }
+
+  static bool reproduces(const local_result& m, std::size_t slot, std::size_t at, std::span<const double> e,
+                         std::span<const double> a, std::span<const double> b) {
+    if (m.how != outcome::returned || slot >= m.values.size() || m.values[slot].size() < at + a.size()) return false;
+    const double* mv = m.values[slot].data() + at;
+    double max_m = 0, max_e = 0;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      if (std::isfinite(mv[k])) max_m = std::max(max_m, std::fabs(mv[k]));
+      if (std::isfinite(e[k])) max_e = std::max(max_e, std::fabs(e[k]));
+    }
+    const double grow = max_e > 0 ? std::max(1.0, max_m / max_e) : 1.0;
+    bool wrong = false;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const double bound = b.size() == 1 ? b[0] : b[k];
+      if (!close(mv[k], a[k], bound * grow)) return false;
+      wrong = wrong || !close(e[k], mv[k], bound);
+    }
+    return wrong;
+  }
+
+  template <class Match>
+  std::string explain(const call_record& c, Match&& matches) {
+    const auto& all = cat::catalogue();
+    finding f;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].functions[static_cast<std::size_t>(c.fn)] && matches(run(c, i))) f.entries.insert(i);
+    }
+    if (f.entries.empty()) return {};
+    failed_functions_.insert(c.fn);
+    findings_.push_back(f);
+    return describe({f.entries.begin(), f.entries.end()}, "  ");
+  }
+
+  /// The wrong functions of `e` that no diagnosed failure involved.
+  std::size_t unconfirmed(const cat::entry& e) const {
+    std::size_t n = 0;
+    for (std::size_t f = 0; f < cat::function_count; ++f) {
+      if (e.functions[f] && !failed_functions_.count(static_cast<function>(f))) ++n;
+    }
+    return n;
+  }
+
+  static std::string line(const cat::info& m) {
+    return std::string(m.name) + ". " + std::string(m.why) + " (./attn hint " + std::to_string(m.step) +
+           " " + std::to_string(m.hint) + ")";
+  }
+
+  static std::string describe(const std::vector<std::size_t>& entries, const std::string& indent) {
+    const auto& all = cat::catalogue();
+    if (entries.size() == 1) return indent + "This looks like: " + line(all[entries[0]].about) + "\n";
+    std::string s = indent + "This looks like one of:\n";
+    for (std::size_t i : entries) s += indent + "  - " + line(all[i].about) + "\n";
+    return s;
+  }
+
+  std::deque<call_record> calls_;
+  std::size_t bytes_ = 0;
+  std::uint64_t serial_ = 0;
+  std::map<std::pair<std::uint64_t, std::size_t>, local_result> cache_;
+  std::vector<finding> findings_;
+  std::set<function> failed_functions_;
+  std::array<bool, cat::function_count> by_function_{};
+};
+
+std::string on_values_impl(std::span<const double> e, std::span<const double> a, std::span<const double> b) {
+  return state::get().values(e, a, b);
+}
+std::string on_refusal_impl(std::string_view f, bool returned, bool invalid, std::string_view) {
+  return state::get().refusal(f, returned, invalid);
+}
+void on_finish_impl() { state::get().finish(); }
+
+const bool installed = [] {
+  on_values = on_values_impl;
+  on_refusal = on_refusal_impl;
+  on_finish = on_finish_impl;
+  return true;
+}();
+
+}  // namespace
+
+bool wanted(remote::function f) { return state::get().wanted(f); }
+void record(call_record&& c) { state::get().record(std::move(c)); }
+
+}  // namespace attn::test::diagnosis
