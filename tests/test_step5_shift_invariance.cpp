@@ -375,11 +375,11 @@ TEST_CASE("attention_weights refuses mismatched shapes", "[step5]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 4, 1.0f), K5(3, 5, 1.0f), Q0(2, 0), K0(3, 0);
   attn::matrix A(2, 3), transposed(3, 2), too_small(2, 2), too_big(2, 4);
   for (const bool causal : {false, true}) {
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K5, A, causal), "attention_weights");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q0, K0, A, causal), "attention_weights");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, transposed, causal), "attention_weights");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_small, causal), "attention_weights");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_big, causal), "attention_weights");
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K5, A, causal), "attention_weights|scores");
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q0, K0, A, causal), "attention_weights|scores");
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, transposed, causal), "attention_weights|scores");
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_small, causal), "attention_weights|scores");
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_big, causal), "attention_weights|scores");
   }
 }
 

@@ -121,7 +121,8 @@ void stable_softmax(std::span<float> row);
 /// \param K keys, \f$n_k \times d\f$.
 /// \param A output weights, \f$n_q \times n_k\f$; each row sums to 1 (or is all zero).
 /// \param causal apply the causal mask (top-left aligned) before the softmax.
-/// \throws std::invalid_argument on the shape errors of scores().
+/// \throws std::invalid_argument on the shape errors of scores(); the message names
+///         attn::attention_weights or, when it lets scores() refuse them, attn::scores.
 void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, bool causal);
 
 /// @}
