@@ -107,6 +107,15 @@ bool close(double reference, double actual, double bound) {
   return std::fabs(actual - reference) <= bound;
 }
 
+std::string json_text(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out + "\"";
+}
+
 struct finding {
   std::set<std::size_t> entries;     ///< catalogue indices that reproduce this failure
 };
@@ -185,8 +194,9 @@ class state {
       json += std::string(first ? "" : ", ") + "{\"checks\": " + std::to_string(best) + ", \"one_of\": [";
       for (std::size_t k = 0; k < top.size(); ++k) {
         const auto& m = all[top[k]].about;
-        json += std::string(k ? ", " : "") + "{\"step\": " + std::to_string(m.step) + ", \"id\": \"" +
-                std::string(m.id) + "\"}";
+        json += std::string(k ? ", " : "") + "{\"step\": " + std::to_string(m.step) + ", \"id\": " +
+                json_text(m.id) + ", \"name\": " + json_text(m.name) + ", \"why\": " + json_text(m.why) +
+                ", \"hint\": " + std::to_string(m.hint) + ", \"text\": " + json_text(line(m)) + "}";
       }
       json += "]}";
       first = false;
