@@ -54,7 +54,7 @@ void check_scores(const attn::matrix& Q, const attn::matrix& K) {
 
 }  // namespace
 
-TEST_CASE("the card's query and key have scaled score -0.5", "[step2]") {
+TEST_CASE("the card's query and key have scaled score -0.5", "[step2][card]") {
   // q . k = -1 and d = 4, so the score is -1 / sqrt(4) = -0.5 (not -1 / 4 = -0.25).
   const std::vector<float> q{2.0f, 0.5f, 1.0f, -1.5f};
   const std::vector<float> k{1.0f, 1.0f, -0.5f, 2.0f};
@@ -62,7 +62,7 @@ TEST_CASE("the card's query and key have scaled score -0.5", "[step2]") {
                    inputs().add("q", q).add("k", k));
 }
 
-TEST_CASE("scaling divides by the square root of d, not by d", "[step2]") {
+TEST_CASE("scaling divides by the square root of d, not by d", "[step2][property]") {
   // q = k = ones(d): q . k = d, so the score is d / sqrt(d) = sqrt(d).
   for (const std::size_t d : {1u, 4u, 9u, 16u, 64u, 100u}) {
     const std::vector<float> ones(d, 1.0f);
@@ -72,7 +72,7 @@ TEST_CASE("scaling divides by the square root of d, not by d", "[step2]") {
   }
 }
 
-TEST_CASE("the scaled score agrees with the reference for every length (every SIMD tail)", "[step2]") {
+TEST_CASE("the scaled score agrees with the reference for every length (every SIMD tail)", "[step2][property]") {
   auto gen = attn::test::rng(201);
   for (const std::size_t d : attn::test::tail_sizes()) {
     if (d == 0) continue;  // refused: see the bad-input test
@@ -84,7 +84,7 @@ TEST_CASE("the scaled score agrees with the reference for every length (every SI
   }
 }
 
-TEST_CASE("the card's vectors give the same score inside a score matrix", "[step2]") {
+TEST_CASE("the card's vectors give the same score inside a score matrix", "[step2][card]") {
   const attn::matrix Q{{2.0f, 0.5f, 1.0f, -1.5f}};
   const attn::matrix K{{1.0f, 1.0f, -0.5f, 2.0f}, {2.0f, 0.5f, 1.0f, -1.5f}};
   attn::matrix S(1, 2, qnan);
@@ -95,7 +95,7 @@ TEST_CASE("the card's vectors give the same score inside a score matrix", "[step
                        inputs().add("Q", Q).add("K", K));
 }
 
-TEST_CASE("score rows are queries and columns are keys, for non-square Q and K", "[step2]") {
+TEST_CASE("score rows are queries and columns are keys, for non-square Q and K", "[step2][property]") {
   // n_q, n_k and d all differ, so a transposed or index-swapped loop cannot pass.
   auto gen = attn::test::rng(202);
   const std::size_t shapes[][3] = {{3, 5, 4}, {5, 3, 7}, {1, 6, 2}, {6, 1, 3}, {2, 7, 1}, {4, 4, 9}};
@@ -106,7 +106,7 @@ TEST_CASE("score rows are queries and columns are keys, for non-square Q and K",
   }
 }
 
-TEST_CASE("every score matches the reference for sizes reaching every SIMD tail", "[step2]") {
+TEST_CASE("every score matches the reference for sizes reaching every SIMD tail", "[step2][property]") {
   auto gen = attn::test::rng(203);
   for (const std::size_t d : attn::test::small_tail_sizes()) {
     for (const std::size_t n : {1u, 3u, 8u, 17u}) {
@@ -122,7 +122,7 @@ TEST_CASE("every score matches the reference for sizes reaching every SIMD tail"
   }
 }
 
-TEST_CASE("an empty query or key set gives an empty score matrix", "[step2]") {
+TEST_CASE("an empty query or key set gives an empty score matrix", "[step2][special]") {
   auto gen = attn::test::rng(204);
   const auto Q = attn::test::uniform_matrix(gen, 3, 4, -1.0f, 1.0f);
   const attn::matrix no_keys(0, 4);
@@ -135,14 +135,14 @@ TEST_CASE("an empty query or key set gives an empty score matrix", "[step2]") {
   SUCCEED("no throw, no out-of-bounds access");
 }
 
-TEST_CASE("mismatched query and key lengths are refused", "[step2]") {
+TEST_CASE("mismatched query and key lengths are refused", "[step2][input]") {
   const std::vector<float> storage{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
   const std::span<const float> q3(storage.data(), 3), k4(storage.data(), 4);
   ATTN_REQUIRE_INVALID(attn::scaled_score(q3, k4), "scaled_score");
   ATTN_REQUIRE_INVALID(attn::scaled_score(k4, q3), "scaled_score");
 }
 
-TEST_CASE("a score with d = 0 is refused rather than divided by sqrt(0)", "[step2]") {
+TEST_CASE("a score with d = 0 is refused rather than divided by sqrt(0)", "[step2][input]") {
   ATTN_REQUIRE_INVALID(attn::scaled_score(std::span<const float>(), std::span<const float>()),
                        "scaled_score");
   const attn::matrix Q(2, 0), K(3, 0);
@@ -150,13 +150,13 @@ TEST_CASE("a score with d = 0 is refused rather than divided by sqrt(0)", "[step
   ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores");
 }
 
-TEST_CASE("queries and keys of different dimensions are refused", "[step2]") {
+TEST_CASE("queries and keys of different dimensions are refused", "[step2][input]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 5, 1.0f);
   attn::matrix S(2, 3);
   ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores");
 }
 
-TEST_CASE("a score matrix of the wrong shape is refused", "[step2]") {
+TEST_CASE("a score matrix of the wrong shape is refused", "[step2][input]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 4, 1.0f);
   attn::matrix transposed(3, 2), too_small(2, 2), too_few_rows(1, 3), too_big(3, 3);
   ATTN_REQUIRE_INVALID(attn::scores(Q, K, transposed), "scores");
@@ -169,7 +169,7 @@ TEST_CASE("a score matrix of the wrong shape is refused", "[step2]") {
   REQUIRE_THROWS_AS(attn::const_matrix_view(std::span<const float>(five), 3, 2), std::invalid_argument);
 }
 
-TEST_CASE("a NaN in one query makes that query's scores NaN and no others", "[step2]") {
+TEST_CASE("a NaN in one query makes that query's scores NaN and no others", "[step2][special]") {
   auto gen = attn::test::rng(205);
   auto Q = attn::test::uniform_matrix(gen, 3, 5, -1.0f, 1.0f);
   const auto K = attn::test::uniform_matrix(gen, 4, 5, -1.0f, 1.0f);
@@ -184,7 +184,7 @@ TEST_CASE("a NaN in one query makes that query's scores NaN and no others", "[st
   ATTN_CHECK_CLOSE("scaled_score([1, nan], [1, 1])", qnan, attn::scaled_score(q, k), 0.0);
 }
 
-TEST_CASE("with d = 1 every score is the plain product q_i k_j", "[step2]") {
+TEST_CASE("with d = 1 every score is the plain product q_i k_j", "[step2][special]") {
   // sqrt(1) = 1 and a single product is rounded once: exact for every correct solution.
   const attn::matrix Q{{0.1f}, {-3.0f}, {1e-20f}}, K{{0.3f}, {7.0f}, {-2.5f}, {1e-30f}};
   attn::matrix S(3, 4, qnan);
@@ -197,7 +197,7 @@ TEST_CASE("with d = 1 every score is the plain product q_i k_j", "[step2]") {
   ATTN_CHECK_CLOSE("scaled_score([-3], [7])", -21.0, attn::scaled_score(Q.row(1), K.row(1)), 0.0);
 }
 
-TEST_CASE("an infinite component gives infinite scores, and inf * 0 gives NaN", "[step2]") {
+TEST_CASE("an infinite component gives infinite scores, and inf * 0 gives NaN", "[step2][special]") {
   // IEEE arithmetic, as in step 1: q_1 = [inf, 1] against keys [2, 1], [-2, 1] and [0, 1].
   constexpr float inf = std::numeric_limits<float>::infinity();
   const attn::matrix Q{{1.0f, 2.0f}, {inf, 1.0f}};
@@ -213,7 +213,7 @@ TEST_CASE("an infinite component gives infinite scores, and inf * 0 gives NaN", 
   ATTN_CHECK_CLOSE("scaled_score([inf, 1], [-2, 1])", -inf, attn::scaled_score(Q.row(1), K.row(1)), 0.0);
 }
 
-TEST_CASE("a NaN in one key makes that key's column of scores NaN and no other", "[step2]") {
+TEST_CASE("a NaN in one key makes that key's column of scores NaN and no other", "[step2][special]") {
   auto gen = attn::test::rng(206);
   const auto Q = attn::test::uniform_matrix(gen, 4, 6, -1.0f, 1.0f);
   auto K = attn::test::uniform_matrix(gen, 3, 6, -1.0f, 1.0f);
