@@ -221,6 +221,17 @@ inline std::vector<double> exact_where_masked(std::vector<double> bounds, std::s
   return bounds;
 }
 
+/// The message of the std::invalid_argument `f` throws, or "" when it throws none.
+template <class F>
+std::string invalid_argument_message(F&& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return {};
+}
+
 /// How a call that should have been refused ended.
 struct refusal {
   bool returned = true;  ///< it returned normally
