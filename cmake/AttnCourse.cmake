@@ -73,4 +73,54 @@ function(attn_add_flavour name dir)
   add_library(attn_${name} STATIC ${objects})
   target_link_libraries(attn_${name} PUBLIC attn::contract)
   add_library(attn::${name} ALIAS attn_${name})
+  if(name STREQUAL "exercises")
+    _attn_exercises_pch()
+  endif()
+endfunction()
+
+# A precompiled <attn/contract.hpp> for the student's step files, so that saving a step
+# and seeing its verdict takes less: parsing the contract and the standard headers it
+# includes is about half of a step file's compile time. GCC only: it finds
+# <build>/pch/attn/contract.hpp.gch on its own when a file's first #include is
+# <attn/contract.hpp>, and uses it only when it was built with the same options; otherwise
+# (another first line, other flags) it reads the header as usual. So a file means exactly
+# what it means without it: nothing is force-included. Not for grading builds (ATTN_SANDBOX_COMPILE).
+option(ATTN_EXERCISES_PCH "Precompile the contract's header for the exercises (GCC)" ON)
+function(_attn_exercises_pch)
+  if(NOT ATTN_EXERCISES_PCH OR ATTN_SANDBOX_COMPILE OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "GNU"
+     OR CMAKE_CONFIGURATION_TYPES)
+    return()
+  endif()
+  set(dir "${PROJECT_BINARY_DIR}/pch")
+  set(gch "${dir}/attn/contract.hpp.gch")
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" config)
+  separate_arguments(flags UNIX_COMMAND "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${config}}")
+  if(CMAKE_CXX_EXTENSIONS)
+    list(APPEND flags ${CMAKE_CXX20_EXTENSION_COMPILE_OPTION})
+  else()
+    list(APPEND flags ${CMAKE_CXX20_STANDARD_COMPILE_OPTION})
+  endif()
+  list(APPEND flags ${CMAKE_CXX_COMPILE_OPTIONS_PIC} -Wall -Wextra -Wpedantic)  # -Wpedantic changes macros
+  if(ATTN_SANITIZE)
+    list(APPEND flags -fsanitize=${ATTN_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer
+                      -DATTN_SANITIZED=1)
+  endif()
+  file(GLOB headers "${PROJECT_SOURCE_DIR}/contract/include/attn/*.hpp")
+  # Compiled from a file that includes the header (a header compiled as the main file warns
+  # about its #pragma once); GCC checks the options, not the name.
+  set(source "${dir}/contract_pch.hpp")
+  file(CONFIGURE OUTPUT "${source}" CONTENT "#include <attn/contract.hpp>\n")
+  add_custom_command(
+    OUTPUT "${gch}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${dir}/attn"
+    COMMAND ${CMAKE_CXX_COMPILER} ${flags} -I "${PROJECT_SOURCE_DIR}/contract/include"
+            -x c++-header "${source}" -o "${gch}"
+    DEPENDS ${headers}
+    COMMENT "Precompiling <attn/contract.hpp> for the exercises"
+    VERBATIM)
+  add_custom_target(attn_exercises_pch DEPENDS "${gch}")
+  foreach(n IN LISTS ATTN_STEPS)
+    target_include_directories(attn_exercises_step${n} BEFORE PRIVATE "${dir}")
+    add_dependencies(attn_exercises_step${n} attn_exercises_pch)
+  endforeach()
 endfunction()
