@@ -40,6 +40,23 @@ std::string functions_of(const cat::entry& e, std::string_view sep, bool json) {
   return s;
 }
 
+/// Text safe in a Doxygen page: no HTML, no Doxygen commands.
+std::string doc_text(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '\\': out += "\\\\"; break;
+      case '@': out += "\\@"; break;
+      case '*': out += "\\*"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 int usage() {
   std::fputs("usage: attn_mistakes --list [STEP] | --json | --markdown STEP\n"
              "Writes out the catalogue of typical mistakes (course/mistakes/).\n",
@@ -74,8 +91,8 @@ int main(int argc, char** argv) {
   if (mode == "--markdown" && argc == 3 && step > 0) {
     for (const auto& e : cat::catalogue()) {
       if (e.about.step != step) continue;
-      std::printf("- <b>%s.</b> %s. (%s; `./attn hint %d %d`)\n", std::string(e.about.name).c_str(),
-                  std::string(e.about.why).c_str(), functions_of(e, ", ", false).c_str(), e.about.step,
+      std::printf("- <b>%s.</b> %s. (%s; `./attn hint %d %d`)\n", doc_text(e.about.name).c_str(),
+                  doc_text(e.about.why).c_str(), functions_of(e, ", ", false).c_str(), e.about.step,
                   e.about.hint);
     }
     return 0;
