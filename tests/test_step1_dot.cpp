@@ -22,7 +22,7 @@ constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 
 }  // namespace
 
-TEST_CASE("the card's query and key have dot product -1", "[step1]") {
+TEST_CASE("the card's query and key have dot product -1", "[step1][card]") {
   // 2.0*1.0 + 0.5*1.0 + 1.0*(-0.5) + (-1.5)*2.0 = 2 + 0.5 - 0.5 - 3 = -1.
   const std::vector<float> q{2.0f, 0.5f, 1.0f, -1.5f};
   const std::vector<float> k{1.0f, 1.0f, -0.5f, 2.0f};
@@ -30,7 +30,7 @@ TEST_CASE("the card's query and key have dot product -1", "[step1]") {
                    inputs().add("q", q).add("k", k));
 }
 
-TEST_CASE("a query matches itself by its squared length", "[step1]") {
+TEST_CASE("a query matches itself by its squared length", "[step1][property]") {
   // Every product and partial sum here is a small integer: exact in float, any order.
   const std::vector<float> q{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f, 9.0f};
   ATTN_CHECK_CLOSE("dot(q, q)", 285.0, attn::dot(q, q), 0.0, inputs().add("q", q));
@@ -41,20 +41,20 @@ TEST_CASE("a query matches itself by its squared length", "[step1]") {
   ATTN_CHECK_CLOSE("dot(q, e_0)", 1.0, attn::dot(q, e_first), 0.0, inputs().add("q", q));
 }
 
-TEST_CASE("orthogonal query and key have dot product 0", "[step1]") {
+TEST_CASE("orthogonal query and key have dot product 0", "[step1][property]") {
   const std::vector<float> q{1.0f, -2.0f, 0.5f, 0.0f};
   const std::vector<float> k{2.0f, 1.0f, 0.0f, 7.0f};
   ATTN_CHECK_CLOSE("dot(q, k)", 0.0, attn::dot(q, k), 0.0, inputs().add("q", q).add("k", k));
 }
 
-TEST_CASE("the dot product of empty vectors is 0", "[step1]") {
+TEST_CASE("the dot product of empty vectors is 0", "[step1][special]") {
   const std::vector<float> none;
   ATTN_CHECK_CLOSE("dot([], [])", 0.0, attn::dot(none, none), 0.0);
   ATTN_CHECK_CLOSE("dot of empty spans", 0.0,
                    attn::dot(std::span<const float>(), std::span<const float>()), 0.0);
 }
 
-TEST_CASE("the dot product agrees with the reference for every length (every SIMD tail)", "[step1]") {
+TEST_CASE("the dot product agrees with the reference for every length (every SIMD tail)", "[step1][property]") {
   auto gen = attn::test::rng(101);
   for (const std::size_t d : attn::test::tail_sizes()) {
     const auto q = attn::test::uniform_row(gen, d, -1.0f, 1.0f);
@@ -66,7 +66,7 @@ TEST_CASE("the dot product agrees with the reference for every length (every SIM
   }
 }
 
-TEST_CASE("the dot product stays accurate under cancellation and wide ranges", "[step1]") {
+TEST_CASE("the dot product stays accurate under cancellation and wide ranges", "[step1][property]") {
   auto gen = attn::test::rng(102);
   for (const std::size_t d : {3u, 17u, 64u, 257u, 1000u}) {
     // Entries from 1e-3 to 1e3 in magnitude, both signs: large cancellation, the
@@ -80,7 +80,7 @@ TEST_CASE("the dot product stays accurate under cancellation and wide ranges", "
   }
 }
 
-TEST_CASE("the dot product is symmetric and linear in its arguments", "[step1]") {
+TEST_CASE("the dot product is symmetric and linear in its arguments", "[step1][property]") {
   auto gen = attn::test::rng(103);
   for (const std::size_t d : {1u, 5u, 16u, 33u, 129u}) {
     const auto q = attn::test::uniform_row(gen, d, -2.0f, 2.0f);
@@ -98,7 +98,7 @@ TEST_CASE("the dot product is symmetric and linear in its arguments", "[step1]")
   }
 }
 
-TEST_CASE("a query and a key of different lengths are refused", "[step1]") {
+TEST_CASE("a query and a key of different lengths are refused", "[step1][input]") {
   // k views a longer buffer, so even a solution that forgets the check reads nothing out
   // of bounds here: it just returns a number instead of throwing.
   const std::vector<float> storage{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
@@ -115,7 +115,7 @@ TEST_CASE("a query and a key of different lengths are refused", "[step1]") {
   CHECK(what.find('5') != std::string::npos);
 }
 
-TEST_CASE("NaN in q or k gives a NaN dot product", "[step1]") {
+TEST_CASE("NaN in q or k gives a NaN dot product", "[step1][special]") {
   for (const std::size_t d : {1u, 4u, 9u, 33u}) {
     for (std::size_t at : {std::size_t{0}, d / 2, d - 1}) {
       std::vector<float> q(d, 1.0f), k(d, 0.5f);
@@ -131,7 +131,7 @@ TEST_CASE("NaN in q or k gives a NaN dot product", "[step1]") {
   ATTN_CHECK_CLOSE("dot([inf, 1], [0, 1])", qnan, attn::dot(q, k), 0.0);
 }
 
-TEST_CASE("infinities in the dot product follow IEEE arithmetic", "[step1]") {
+TEST_CASE("infinities in the dot product follow IEEE arithmetic", "[step1][special]") {
   const std::vector<float> q{inf, 1.0f, 2.0f}, k{1.0f, 1.0f, 1.0f}, kn{-2.0f, 1.0f, 1.0f};
   ATTN_CHECK_CLOSE("dot([inf, 1, 2], [1, 1, 1])", inf, attn::dot(q, k), 0.0);
   ATTN_CHECK_CLOSE("dot([inf, 1, 2], [-2, 1, 1])", -inf, attn::dot(q, kn), 0.0);
@@ -139,7 +139,7 @@ TEST_CASE("infinities in the dot product follow IEEE arithmetic", "[step1]") {
   ATTN_CHECK_CLOSE("dot([inf, -inf], [1, 1])", qnan, attn::dot(a, b), 0.0);
 }
 
-TEST_CASE("a dot product of a million components misses none of them", "[step1]") {
+TEST_CASE("a dot product of a million components misses none of them", "[step1][special]") {
   // Every partial sum of these products is an integer below 2^24, so it is exact in float
   // whatever the summation order: the answer must be exactly right.
   const std::size_t d = 1000000;
@@ -151,7 +151,7 @@ TEST_CASE("a dot product of a million components misses none of them", "[step1]"
   ATTN_CHECK_CLOSE("dot(ones, [3, 1, ..., 1, 2]) for d = 10^6", 1e6 + 3.0, attn::dot(ones, k), 0.0);
 }
 
-TEST_CASE("a dot product beyond the largest float is an infinity of the right sign", "[step1]") {
+TEST_CASE("a dot product beyond the largest float is an infinity of the right sign", "[step1][special]") {
   // 1e20 * 1e20 = 1e40 > FLT_MAX = 3.4e38: every correct solution, float or double
   // accumulator, ends at +-inf, never at a wrapped or clamped finite number.
   const std::vector<float> q{1e20f, 1e20f}, k{1e20f, 1e20f}, minus_k{-1e20f, -1e20f};
@@ -160,7 +160,7 @@ TEST_CASE("a dot product beyond the largest float is an infinity of the right si
                    inputs().add("q", q).add("k", minus_k));
 }
 
-TEST_CASE("products that underflow to denormals still count", "[step1]") {
+TEST_CASE("products that underflow to denormals still count", "[step1][special]") {
   // 1e-22 * 1e-22 = 1e-44 is below FLT_MIN = 1.2e-38: a denormal float. tol::dot allows
   // one denormal spacing per underflowing operation, not a flush to zero.
   for (const std::size_t d : {1u, 5u, 16u, 37u}) {
