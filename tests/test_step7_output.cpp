@@ -43,7 +43,7 @@ void exact_product(attn::const_matrix_view A, attn::const_matrix_view V, std::ve
 }  // namespace
 
 TEST_CASE("zero scores under the causal mask average the values seen so far: V = [1, 2, 3] gives [1, 1.5, 2]",
-          "[step7]") {
+          "[step7][card]") {
   // Query i sees keys 0..i with equal scores, so its weights are 1/(i+1) each and its output
   // is (1 + ... + (i+1)) / (i+1) = (i+2)/2.
   const attn::matrix V{{1.0f}, {2.0f}, {3.0f}};
@@ -77,7 +77,7 @@ TEST_CASE("zero scores under the causal mask average the values seen so far: V =
                        O2, bounds2, inputs().add("K", K).add("V", V));
 }
 
-TEST_CASE("O = A V matches the reference for every shape, V's rows weighted by A's columns", "[step7]") {
+TEST_CASE("O = A V matches the reference for every shape, V's rows weighted by A's columns", "[step7][property]") {
   auto gen = attn::test::rng(701);
   for (const std::size_t nq : {1u, 3u, 8u}) {
     for (const std::size_t nk : attn::test::small_tail_sizes()) {
@@ -100,7 +100,7 @@ TEST_CASE("O = A V matches the reference for every shape, V's rows weighted by A
   }
 }
 
-TEST_CASE("attention from Q, K and V matches the reference, causal or not", "[step7]") {
+TEST_CASE("attention from Q, K and V matches the reference, causal or not", "[step7][property]") {
   auto gen = attn::test::rng(702);
   for (const bool causal : {false, true}) {
     for (const std::size_t n : {1u, 2u, 3u, 5u, 8u, 9u, 17u, 33u}) {
@@ -122,7 +122,7 @@ TEST_CASE("attention from Q, K and V matches the reference, causal or not", "[st
   }
 }
 
-TEST_CASE("the output is a weighted average: a value shared by every key comes back unchanged", "[step7]") {
+TEST_CASE("the output is a weighted average: a value shared by every key comes back unchanged", "[step7][property]") {
   auto gen = attn::test::rng(703);
   for (const std::size_t n : {1u, 4u, 9u, 31u}) {
     const attn::matrix Q = attn::test::gaussian_matrix(gen, n, 8), K = attn::test::gaussian_matrix(gen, n, 8);
@@ -142,7 +142,7 @@ TEST_CASE("the output is a weighted average: a value shared by every key comes b
   }
 }
 
-TEST_CASE("under the causal mask a query's output ignores the values of future keys", "[step7]") {
+TEST_CASE("under the causal mask a query's output ignores the values of future keys", "[step7][property]") {
   auto gen = attn::test::rng(704);
   const std::size_t n = 6, d = 4, dv = 3;
   const attn::matrix Q = attn::test::gaussian_matrix(gen, n, d), K = attn::test::gaussian_matrix(gen, n, d);
@@ -162,7 +162,7 @@ TEST_CASE("under the causal mask a query's output ignores the values of future k
   CHECK(after(n - 1, 0) != before(n - 1, 0));
 }
 
-TEST_CASE("a query whose scores are all -inf gets an output of zeros, and masked keys add nothing", "[step7]") {
+TEST_CASE("a query whose scores are all -inf gets an output of zeros, and masked keys add nothing", "[step7][special]") {
   // q = [1, 1] and a key of -inf gives a score of -inf: that key is masked.
   const attn::matrix Q{{1.0f, 1.0f}, {0.5f, 2.0f}};
   const attn::matrix K_all{{-inf, -inf}, {-inf, -inf}};
@@ -179,7 +179,7 @@ TEST_CASE("a query whose scores are all -inf gets an output of zeros, and masked
                        inputs().add("Q", Q).add("K", K_one).add("V", V));
 }
 
-TEST_CASE("no keys: every output is 0; no queries or no value columns: nothing is written", "[step7]") {
+TEST_CASE("no keys: every output is 0; no queries or no value columns: nothing is written", "[step7][special]") {
   const attn::matrix A(3, 0), V(0, 4);
   attn::test::guarded_matrix O(3, 4, qnan);
   attn::attention_output(A, V, O.view());
@@ -193,7 +193,7 @@ TEST_CASE("no keys: every output is 0; no queries or no value columns: nothing i
   CHECK(thin.intact());
 }
 
-TEST_CASE("NaN in, NaN out: a NaN value or weight reaches the output", "[step7]") {
+TEST_CASE("NaN in, NaN out: a NaN value or weight reaches the output", "[step7][special]") {
   const attn::matrix A{{0.25f, 0.75f}, {qnan, 0.5f}};
   const attn::matrix V{{1.0f, qnan}, {2.0f, 3.0f}};
   attn::matrix O(2, 2, 0.0f);
@@ -204,7 +204,7 @@ TEST_CASE("NaN in, NaN out: a NaN value or weight reaches the output", "[step7]"
   ATTN_CHECK_CLOSE("O(1, 1) with a NaN weight", qnan, O(1, 1), 0.0);
 }
 
-TEST_CASE("mismatched shapes are refused with a message naming the function", "[step7]") {
+TEST_CASE("mismatched shapes are refused with a message naming the function", "[step7][input]") {
   const attn::matrix A(2, 3), V3(3, 4), V4(4, 4);
   attn::matrix O(2, 4), O_wide(2, 5), O_tall(3, 4);
   ATTN_REQUIRE_INVALID(attn::attention_output(A, V4, O), "attention_output");

@@ -32,7 +32,7 @@ void exact_slopes(std::size_t heads, std::vector<double>& exact, std::vector<dou
 
 }  // namespace
 
-TEST_CASE("eight heads get the slopes 1/2, 1/4, ..., 1/256", "[step8]") {
+TEST_CASE("eight heads get the slopes 1/2, 1/4, ..., 1/256", "[step8][card]") {
   const std::vector<float> slopes = attn::alibi_slopes(8);
   std::vector<double> expected, bounds;
   for (int h = 1; h <= 8; ++h) expected.push_back(std::ldexp(1.0, -h));  // 2^(-8h/8) = 2^-h
@@ -40,7 +40,7 @@ TEST_CASE("eight heads get the slopes 1/2, 1/4, ..., 1/256", "[step8]") {
   ATTN_CHECK_ALL_CLOSE("alibi_slopes(8)", expected, slopes, bounds);
 }
 
-TEST_CASE("H heads get the geometric slopes 2^(-8h/H), h = 1..H, the last always 1/256", "[step8]") {
+TEST_CASE("H heads get the geometric slopes 2^(-8h/H), h = 1..H, the last always 1/256", "[step8][property]") {
   for (std::size_t heads = 1; heads <= 64; ++heads) {
     std::vector<double> expected, bounds;
     exact_slopes(heads, expected, bounds);
@@ -50,7 +50,7 @@ TEST_CASE("H heads get the geometric slopes 2^(-8h/H), h = 1..H, the last always
   CHECK(attn::alibi_slopes(0).empty());
 }
 
-TEST_CASE("the bias is slope * (j - i): zero on the diagonal, negative for keys in the past", "[step8]") {
+TEST_CASE("the bias is slope * (j - i): zero on the diagonal, negative for keys in the past", "[step8][property]") {
   attn::matrix S(3, 3, 0.0f);
   attn::add_alibi_bias(S, 0.5f);
   ATTN_CHECK_ALL_CLOSE("add_alibi_bias(zeros(3, 3), 0.5)",
@@ -81,7 +81,7 @@ TEST_CASE("the bias is slope * (j - i): zero on the diagonal, negative for keys 
   }
 }
 
-TEST_CASE("masked scores stay -inf and NaN stays NaN under the bias", "[step8]") {
+TEST_CASE("masked scores stay -inf and NaN stays NaN under the bias", "[step8][special]") {
   attn::matrix S(4, 4, 1.0f);
   attn::ref::apply_causal_mask(S);
   S(2, 1) = qnan;
@@ -101,7 +101,7 @@ TEST_CASE("masked scores stay -inf and NaN stays NaN under the bias", "[step8]")
 }
 
 TEST_CASE("under the causal mask, slope * j gives the same weights as slope * (j - i): shift invariance",
-          "[step8]") {
+          "[step8][property]") {
   // slope * (j - i) = slope * j - slope * i, and slope * i is the same for every key of row
   // i: the softmax cancels it (step 5). ALiBi's reference code adds slope * j.
   auto gen = attn::test::rng(802);
@@ -132,7 +132,7 @@ TEST_CASE("under the causal mask, slope * j gives the same weights as slope * (j
   }
 }
 
-TEST_CASE("with equal content scores the bias makes the weights decay geometrically into the past", "[step8]") {
+TEST_CASE("with equal content scores the bias makes the weights decay geometrically into the past", "[step8][property]") {
   // Zero scores, causal, slope m: row i has scores -m (i - j) for j <= i, so
   // a_ij = e^(-m (i - j)) / sum_{l <= i} e^(-m (i - l)).
   for (const float slope : {0.5f, 0.0625f}) {
