@@ -40,10 +40,19 @@ std::string functions_of(const cat::entry& e, std::string_view sep, bool json) {
   return s;
 }
 
-/// Text safe in a Doxygen page: no HTML, no Doxygen commands.
+/// Text safe in a Doxygen page: no HTML, no Doxygen commands, no link requests (:: is
+/// written with Doxygen's escape, \::, so that std::numeric_limits<float>::min() stays text).
 std::string doc_text(std::string_view s) {
   std::string out;
-  for (const char c : s) {
+  bool quoted = false;  // Doxygen reads no commands between double quotes
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == ':' && i + 1 < s.size() && s[i + 1] == ':') {
+      out += "\\::";
+      ++i;
+      continue;
+    }
     switch (c) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
@@ -51,6 +60,8 @@ std::string doc_text(std::string_view s) {
       case '\\': out += "\\\\"; break;
       case '@': out += "\\@"; break;
       case '*': out += "\\*"; break;
+      case '#': out += "\\#"; break;
+      case '%': out += "\\%"; break;
       default: out += c;
     }
   }
