@@ -5,14 +5,17 @@
 // The rules, for one failing check:
 //   1. Its `actual` must be one of the outputs (or a contiguous part of one) of the last
 //      calls forwarded to the student's code; otherwise nothing is said.
-//   2. Each mistake of that call's function is run on the call's own inputs. It names itself
+//   2. The right function (the reference) is run on the call's own inputs: when its output
+//      is within the check's bounds of the student's, the call was right (the failure comes
+//      from elsewhere, e.g. inputs spoiled by an earlier wrong call) and nothing is said.
+//      Otherwise each mistake of that function is run on the same inputs. It names itself
 //      when every element of its output is within the check's bound of the student's, and
 //      it is itself wrong: some element is outside the bound of `expected`. The bound grows
 //      with the mistaken output's size (max |mistake| / max |expected|, at least 1), because
 //      rounding errors grow with the values computed.
 //   3. A refusal check (bad input that must throw std::invalid_argument naming the function)
-//      names a mistake that ends the same call the same way: returns, or throws a message
-//      that does not name the function.
+//      names a mistake that ends the same call the same way (returns, or throws a message
+//      that does not name the function) when the right function does not.
 // The summary after the run picks the fewest mistakes that explain every diagnosed check
 // (greedily, the one explaining most first); among equals, the one that defines no wrong
 // function whose checks never failed; still equal: "one of" them.
@@ -85,6 +88,17 @@ local_result run_local(R (*f)(A...), const std::vector<unsigned char>& args) {
   return r;
 }
 
+/// What the right function (the reference) does with the call's inputs.
+local_result run_correct(const call_record& c) {
+  switch (c.fn) {
+#define ATTN_DIAGNOSIS_CORRECT(name, step) \
+  case function::name: return run_local(&::attn::ref::name, c.args);
+    ATTN_CONTRACT_FUNCTIONS(ATTN_DIAGNOSIS_CORRECT)
+#undef ATTN_DIAGNOSIS_CORRECT
+    default: return {outcome::other_exception, "unknown function", {}};
+  }
+}
+
 local_result run_entry(const cat::entry& e, const call_record& c) {
   const auto fn = e.functions[static_cast<std::size_t>(c.fn)];
   switch (c.fn) {
@@ -146,7 +160,12 @@ class state {
         if (a.empty() || out.size() < a.size()) continue;
         for (std::size_t at = 0; at + a.size() <= out.size(); ++at) {
           if (!std::equal(a.begin(), a.end(), out.begin() + static_cast<std::ptrdiff_t>(at), same)) continue;
-          return explain(*c, [&](const local_result& m) { return reproduces(m, slot, at, e, a, b); });
+          // Rule 2: not when the right function gives this output too (the call was right:
+          // what went wrong came before it, e.g. inputs spoiled by an earlier wrong call).
+          if (agrees(correct(*c), slot, at, e, a, b)) return {};
+          return explain(*c, [&](const local_result& m) {
+            return agrees(m, slot, at, e, a, b) && wrong(m, slot, at, e, b);
+          });
         }
       }
     }
@@ -156,7 +175,7 @@ class state {
   std::string refusal(std::string_view function_names, bool returned, bool invalid) {
     if (calls_.empty()) return {};
     const call_record& c = calls_.back();
-    return explain(c, [&](const local_result& m) {
+    const auto same_end = [&](const local_result& m) {
       if (returned) return m.how == outcome::returned;
       if (!invalid || m.how != outcome::invalid_argument) return false;
       for (std::size_t at = 0; at <= function_names.size();) {
@@ -166,7 +185,9 @@ class state {
         at = bar + 1;
       }
       return true;
-    });
+    };
+    if (same_end(correct(c))) return {};
+    return explain(c, same_end);
   }
 
   void finish() {
@@ -239,23 +260,46 @@ class state {
     return it->second;
   }
 
-  static bool reproduces(const local_result& m, std::size_t slot, std::size_t at, std::span<const double> e,
-                         std::span<const double> a, std::span<const double> b) {
-    if (m.how != outcome::returned || slot >= m.values.size() || m.values[slot].size() < at + a.size()) return false;
-    const double* mv = m.values[slot].data() + at;
+  const local_result& correct(const call_record& c) {
+    const auto key = std::make_pair(c.serial, SIZE_MAX);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) it = cache_.emplace(key, run_correct(c)).first;
+    return it->second;
+  }
+
+  /// The part of m's output slot that the check compared, or nullptr when m has none.
+  static const double* part(const local_result& m, std::size_t slot, std::size_t at, std::size_t n) {
+    if (m.how != outcome::returned || slot >= m.values.size() || m.values[slot].size() < at + n) return nullptr;
+    return m.values[slot].data() + at;
+  }
+
+  /// Is the student's `a` within the check's bounds of m's output (the bounds grown with the
+  /// size of m's values relative to `expected`)?
+  static bool agrees(const local_result& m, std::size_t slot, std::size_t at, std::span<const double> e,
+                     std::span<const double> a, std::span<const double> b) {
+    const double* mv = part(m, slot, at, a.size());
+    if (mv == nullptr) return false;
     double max_m = 0, max_e = 0;
     for (std::size_t k = 0; k < a.size(); ++k) {
       if (std::isfinite(mv[k])) max_m = std::max(max_m, std::fabs(mv[k]));
       if (std::isfinite(e[k])) max_e = std::max(max_e, std::fabs(e[k]));
     }
     const double grow = max_e > 0 ? std::max(1.0, max_m / max_e) : 1.0;
-    bool wrong = false;
     for (std::size_t k = 0; k < a.size(); ++k) {
-      const double bound = b.size() == 1 ? b[0] : b[k];
-      if (!close(mv[k], a[k], bound * grow)) return false;
-      wrong = wrong || !close(e[k], mv[k], bound);
+      if (!close(mv[k], a[k], (b.size() == 1 ? b[0] : b[k]) * grow)) return false;
     }
-    return wrong;
+    return true;
+  }
+
+  /// Does m's output fail the check itself (some element outside the bound of `expected`)?
+  static bool wrong(const local_result& m, std::size_t slot, std::size_t at, std::span<const double> e,
+                    std::span<const double> b) {
+    const double* mv = part(m, slot, at, e.size());
+    if (mv == nullptr) return false;
+    for (std::size_t k = 0; k < e.size(); ++k) {
+      if (!close(e[k], mv[k], b.size() == 1 ? b[0] : b[k])) return true;
+    }
+    return false;
   }
 
   template <class Match>
