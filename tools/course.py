@@ -16,6 +16,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = ROOT / "course" / "steps.json"
 
+# A test case's kind is one of its Catch2 tags; a test case without one (an instructor's
+# hidden test, say) counts as DEFAULT_KIND. The manifest's "kinds" give each its weight.
+DEFAULT_KIND = "property"
+
+
+class ManifestError(ValueError):
+    """course/steps.json says something the tools cannot use; the message says what."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str      # the tag without brackets: card, property, special, input
+    weight: float  # what one passed test case of this kind is worth, relative to the others
+    label: str     # how reports name it: "the cards' examples"
+
 
 @dataclass
 class Step:
@@ -28,6 +43,17 @@ class Step:
     timeout: float
     core: bool
     hidden_points: float = 0.0  # what the step's hidden tests are worth, when graded with them
+    kinds: dict[str, Kind] = field(default_factory=dict)  # the manifest's, with the step's own weights
+
+    def kind_of(self, tags: list[str]) -> str:
+        """The kind among a test case's tags; DEFAULT_KIND when it has none."""
+        return next((t for t in tags if t in self.kinds), DEFAULT_KIND)
+
+    def weight(self, kind: str) -> float:
+        return self.kinds[kind].weight if kind in self.kinds else 1.0
+
+    def label(self, kind: str) -> str:
+        return self.kinds[kind].label if kind in self.kinds else kind
 
     @property
     def exercise(self) -> str:
@@ -42,11 +68,57 @@ class Step:
         return ROOT / "course" / "hints" / f"step{self.number}.md"
 
 
+def _weight(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ManifestError(f"course/steps.json: {where} is {json.dumps(value)}; expected a "
+                            f"number >= 0")
+    return float(value)
+
+
+def load_kinds(data: dict) -> dict[str, Kind]:
+    """The manifest's top-level "kinds": {"card": {"weight": 2, "label": "..."}, ...}."""
+    kinds = data.get("kinds", {})
+    if not isinstance(kinds, dict):
+        raise ManifestError(f"course/steps.json: \"kinds\" is {json.dumps(kinds)}; expected an "
+                            f"object such as {{\"card\": {{\"weight\": 2, \"label\": \"the cards' examples\"}}}}")
+    found = {}
+    for name, entry in kinds.items():
+        if not isinstance(entry, dict) or "weight" not in entry:
+            raise ManifestError(f"course/steps.json: kind \"{name}\" is {json.dumps(entry)}; expected "
+                                f"an object with a \"weight\" (and a \"label\")")
+        label = entry.get("label", name)
+        if not isinstance(label, str) or not label:
+            raise ManifestError(f"course/steps.json: kind \"{name}\" has the label {json.dumps(label)}; "
+                                f"expected a non-empty string")
+        found[name] = Kind(name, _weight(entry["weight"], f"the weight of kind \"{name}\""), label)
+    if DEFAULT_KIND not in found:
+        found[DEFAULT_KIND] = Kind(DEFAULT_KIND, 1.0, DEFAULT_KIND)
+    return found
+
+
+def step_kinds(kinds: dict[str, Kind], entry: dict) -> dict[str, Kind]:
+    """The manifest's kinds with a step's own weights ("kinds": {"special": 2} in its entry)."""
+    own = entry.get("kinds", {})
+    number = entry.get("number", "?")
+    if not isinstance(own, dict):
+        raise ManifestError(f"course/steps.json: step {number}'s \"kinds\" is {json.dumps(own)}; "
+                            f"expected an object of weights such as {{\"special\": 2}}")
+    merged = dict(kinds)
+    for name, value in own.items():
+        if name not in kinds:
+            raise ManifestError(f"course/steps.json: step {number} weighs the kind \"{name}\", which the "
+                                f"top-level \"kinds\" do not define; expected one of {', '.join(kinds)}")
+        merged[name] = Kind(name, _weight(value, f"step {number}'s weight of kind \"{name}\""),
+                            kinds[name].label)
+    return merged
+
+
 def load_steps() -> list[Step]:
     data = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    kinds = load_kinds(data)
     return [Step(s["number"], s["slug"], s["title"], s["file"], s["functions"],
                  float(s["points"]), float(s["timeout"]), bool(s.get("core", True)),
-                 float(s.get("hidden_points", 0)))
+                 float(s.get("hidden_points", 0)), step_kinds(kinds, s))
             for s in data["steps"]]
 
 
@@ -170,20 +242,108 @@ def _first_error(output: str, limit: int) -> str:
 
 
 @dataclass
+class CaseResult:
+    """One Catch2 test case: its name (which reads as the rule it checks), its kind (a tag of
+    the manifest's "kinds") and, when it failed, the full text of each failed check."""
+    name: str
+    kind: str
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Mistake:
+    """A catalogued mistake (course/mistakes/) that the judge found reproducing the output."""
+    step: int
+    id: str
+    name: str
+    why: str
+    hint: int
+    text: str     # "<name>. <why> (./attn hint n k)", as the judge words it
+
+    @property
+    def hint_command(self) -> str:
+        return f"./attn hint {self.step} {self.hint}"
+
+
+@dataclass
+class Diagnosis:
+    """What a group of failed checks looks like: one mistake, or several that the judge
+    cannot tell apart ("one of")."""
+    checks: int
+    one_of: list[Mistake]
+
+    def lines(self) -> list[str]:
+        if len(self.one_of) == 1:
+            return [self.one_of[0].text]
+        return ["one of:"] + [f"  - {m.text}" for m in self.one_of]
+
+    @property
+    def short(self) -> str:
+        """The mistake's name and its hint command, in one line."""
+        if len(self.one_of) == 1:
+            m = self.one_of[0]
+            return f"looks like: {m.name} ({m.hint_command})"
+        return "looks like one of: " + "; ".join(f"{m.name} ({m.hint_command})" for m in self.one_of)
+
+
+@dataclass
 class StepResult:
     step: Step
     status: str               # passed | failing | not started | does not compile | refused | blocked | timed out | crashed | memory error
-    passed: int = 0
-    total: int = 0
+    passed: int = 0           # test cases passed
+    total: int = 0            # test cases run
     detail: str = ""          # compiler message, crash description, ...
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # "<test case>: <its failure texts>", per failing case
     output: str = ""          # what the test program printed (its seed line, sanitizer reports)
+    cases: list[CaseResult] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)  # most important first
+    seed: int | None = None
 
     @property
     def points(self) -> float:
+        """The step's points times the weight of the test cases passed over the weight of
+        all of them (each case weighs its kind's weight in the manifest)."""
         if self.total == 0 or self.status in ("does not compile", "refused", "blocked", "timed out", "crashed"):
             return 0.0
+        if self.cases:
+            total = sum(self.step.weight(c.kind) for c in self.cases)
+            if total > 0:
+                earned = sum(self.step.weight(c.kind) for c in self.cases if c.passed)
+                return round(self.step.points * earned / total, 1)
         return round(self.step.points * self.passed / self.total, 1)
+
+    @property
+    def failing_cases(self) -> list[CaseResult]:
+        return [c for c in self.cases if not c.passed]
+
+    @property
+    def failed_checks(self) -> int:
+        return sum(len(c.failures) for c in self.failing_cases)
+
+    def kind_counts(self) -> list[tuple[str, int, int]]:
+        """(kind, passed, total) for each kind among the test cases, in the manifest's order."""
+        order = list(self.step.kinds) + sorted({c.kind for c in self.cases} - set(self.step.kinds))
+        counts = []
+        for kind in order:
+            mine = [c for c in self.cases if c.kind == kind]
+            if mine:
+                counts.append((kind, sum(c.passed for c in mine), len(mine)))
+        return counts
+
+    def kind_summary(self) -> str:
+        """"the cards' examples: 0 of 2 passed; core properties: 1 of 4 passed; ..." """
+        return "; ".join(f"{self.step.label(k)}: {p} of {t} passed" for k, p, t in self.kind_counts())
+
+    def diagnosis_lines(self) -> list[str]:
+        return [line for d in self.diagnoses for line in d.lines()]
+
+    def replace_text(self, old: str, new: str) -> None:
+        """Replaces `old` in every text of the result (the grader hides its private paths)."""
+        self.detail = self.detail.replace(old, new)
+        self.failures = [f.replace(old, new) for f in self.failures]
+        for c in self.cases:
+            c.failures = [f.replace(old, new) for f in c.failures]
 
 
 def test_executable(preset: str, flavour: str, step: Step) -> Path:
@@ -193,44 +353,136 @@ def test_executable(preset: str, flavour: str, step: Step) -> Path:
 # The judge enforces the step's time budget on the student's code (tests/support/proxy.cpp);
 # this margin is for the judge itself (the reference, the oracle) on a slow machine.
 JUDGE_MARGIN = 60.0
+DIAGNOSIS_TEXT_LIMIT = 2000  # characters of one mistake's text read from the diagnosis file
+SEED_LINE = re.compile(r"^attn: random seed (\d+)", re.M)
+
+
+def _text(element: ET.Element) -> str:
+    return (element.text or "").strip()
+
+
+def _case_failures(element: ET.Element) -> list[str]:
+    """The failed checks of a <TestCase> (or <Section>) of Catch2's XML report, v2 or v3, in
+    order: an <Expression success="false"> as its macro, expression and expansion, and a
+    <Failure>, <Exception> or <FatalErrorCondition> as its message; each with the <Info>
+    (INFO, CAPTURE) written before it."""
+    found: list[str] = []
+    info: list[str] = []
+    for child in element:
+        if child.tag == "Info":
+            info.append(_text(child))
+        elif child.tag == "Section":
+            found += _case_failures(child)
+            info = []
+        elif child.tag == "Expression":
+            if child.get("success") == "false":
+                original = _text(child.find("Original")) if child.find("Original") is not None else ""
+                expanded = _text(child.find("Expanded")) if child.find("Expanded") is not None else ""
+                text = f"{child.get('type') or 'CHECK'}( {original} )"
+                if expanded and expanded != original:
+                    text += f"\nwith expansion:\n  {expanded}"
+                for inner in child:
+                    if inner.tag in ("Exception", "FatalErrorCondition", "Failure"):
+                        text += f"\n{inner.tag.lower()}: {_text(inner)}"
+                found.append("\n".join(info + [text]))
+            info = []
+        elif child.tag in ("Failure", "Exception", "FatalErrorCondition"):
+            found.append("\n".join(info + [_text(child)]))
+            info = []
+    return found
+
+
+def parse_catch_xml(root: ET.Element, step: Step) -> list[CaseResult]:
+    """The test cases of Catch2's XML report (root <Catch> in v2, <Catch2TestRun> in v3)."""
+    cases = []
+    for case in root.iter("TestCase"):
+        tags = re.findall(r"\[([^\]]+)\]", case.get("tags") or "")
+        result = case.find("OverallResult")
+        failures = _case_failures(case)
+        passed = result.get("success") == "true" if result is not None else not failures
+        if not passed and not failures:
+            failures = ["the test case failed without a message (Catch2 reported no failed check)"]
+        cases.append(CaseResult(case.get("name") or "(unnamed test case)", step.kind_of(tags), passed,
+                                failures if not passed else []))
+    return cases
+
+
+def _diagnosis_text(value: object) -> str:
+    return str(value)[:DIAGNOSIS_TEXT_LIMIT] if isinstance(value, (str, int)) else ""
+
+
+def read_diagnoses(path: Path) -> list[Diagnosis]:
+    """The judge's diagnosis file (tests/support/diagnosis.cpp); [] when there is none or it
+    is not what the judge writes."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return []
+    found = []
+    for entry in data.get("diagnoses", []) if isinstance(data, dict) else []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("one_of"), list):
+            continue
+        mistakes = []
+        for m in entry["one_of"]:
+            if not isinstance(m, dict):
+                continue
+            try:
+                step, hint = int(m.get("step", 0)), int(m.get("hint", 0))
+            except (TypeError, ValueError):
+                continue
+            name = _diagnosis_text(m.get("name"))
+            text = _diagnosis_text(m.get("text")) or f"{name} (./attn hint {step} {hint})"
+            mistakes.append(Mistake(step, _diagnosis_text(m.get("id")), name, _diagnosis_text(m.get("why")),
+                                    hint, text))
+        if mistakes:
+            checks = entry.get("checks")
+            found.append(Diagnosis(checks if isinstance(checks, int) else 0, mistakes))
+    return found
 
 
 def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None,
                    env: dict[str, str] | None = None) -> StepResult:
     """Runs one step's test program in its own process and classifies the outcome from
-    Catch2's JUnit report. For the exercises the program is the judge: the student's code
-    runs in its runner, within the step's time budget; `env` sets the runner, its sandbox
-    and that budget (tests/support/proxy.cpp)."""
+    Catch2's XML report (each test case with its tags, hence its kind) and the judge's
+    diagnosis file (ATTN_DIAGNOSIS_FILE: the catalogued mistakes it recognised). For the
+    exercises the program is the judge: the student's code runs in its runner, within the
+    step's time budget; `env` sets the runner, its sandbox and that budget
+    (tests/support/proxy.cpp). Only the judge writes the two files: the runner, in the
+    sandbox, cannot reach this temporary folder."""
     limit = step.timeout + JUDGE_MARGIN
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
-        cmd = [str(exe), "--reporter", "junit", "--out", str(report), *(extra_args or [])]
+        diagnosis = Path(tmp) / "diagnosis.json"
+        cmd = [str(exe), "--reporter", "xml", "--out", str(report), *(extra_args or [])]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                  timeout=limit, env={**os.environ, **(env or {})},
-                                  errors="replace")
+                                  timeout=limit, errors="replace",
+                                  env={**os.environ, **(env or {}), "ATTN_DIAGNOSIS_FILE": str(diagnosis)})
         except subprocess.TimeoutExpired:
             return StepResult(step, "timed out", detail=f"no result after {limit:g} s")
+        seed_line = SEED_LINE.search(proc.stdout)
+        seed = int(seed_line.group(1)) if seed_line else None
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             return StepResult(step, "crashed", detail=f"the tests died with {name}\n{proc.stdout[-2000:]}",
-                              output=proc.stdout)
+                              output=proc.stdout, seed=seed)
         try:
             root = ET.parse(report).getroot()
         except (ET.ParseError, FileNotFoundError):
             return StepResult(step, "crashed", detail=f"no test report (exit code {proc.returncode})\n{proc.stdout[-2000:]}",
-                              output=proc.stdout)
-    cases = root.iter("testcase")
-    passed = total = 0
-    failures: list[str] = []
-    for case in cases:
-        total += 1
-        bad = [c for c in case if c.tag in ("failure", "error")]
-        if not bad:
-            passed += 1
-        else:
-            msg = " ".join(((c.get("message") or "") + " " + (c.text or "")).strip() for c in bad)
-            failures.append(f"{case.get('name')}: {msg}")
+                              output=proc.stdout, seed=seed)
+        diagnoses = read_diagnoses(diagnosis)
+    if seed is None:  # v2 writes <Randomness seed=...>, v3 the root's rng-seed
+        randomness = root.find(".//Randomness")
+        text = randomness.get("seed") if randomness is not None else root.get("rng-seed")
+        seed = int(text) if text and text.isdigit() else None
+    # What Catch2 captured of the judge's own output goes with its output (sanitizer reports).
+    captured = "\n".join(_text(e) for tag in ("StdOut", "StdErr") for e in root.iter(tag) if _text(e))
+    output = proc.stdout + ("\n" + captured if captured else "")
+    cases = parse_catch_xml(root, step)
+    passed = sum(c.passed for c in cases)
+    total = len(cases)
+    failures = [f"{c.name}: " + "\n".join(c.failures) for c in cases if not c.passed]
     stub_marker = f"not implemented: step {step.number} "
     if passed == total and total > 0:
         status = "passed"
@@ -238,7 +490,8 @@ def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None,
         status = "not started"
     else:
         status = "failing"
-    return StepResult(step, status, passed, total, failures=failures, output=proc.stdout)
+    return StepResult(step, status, passed, total, failures=failures, output=output, cases=cases,
+                      diagnoses=diagnoses, seed=seed)
 
 
 def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> StepResult:
@@ -269,6 +522,7 @@ def colour_enabled(stream) -> bool:
 
 
 STUB_MARKER = "throw attn::not_implemented("
+TEST_CASE = re.compile(r'^TEST_CASE\("((?:[^"\\]|\\.)*)",\s*"([^"]*)"\)', re.M)
 
 
 def is_stub(text: str, step: Step) -> bool:
@@ -315,6 +569,15 @@ def self_check(steps: list[Step]) -> list[str]:
             problems.append(f"step {s.number}: {len(hints(s))} hints in {s.hints_file.relative_to(ROOT)}; expected at least 2")
         if not (ROOT / s.docs_page).exists():
             problems.append(f"step {s.number}: the docs page {s.docs_page} is missing")
-        if not (ROOT / "tests" / f"test_step{s.number}_{s.slug}.cpp").exists():
+        tests = ROOT / "tests" / f"test_step{s.number}_{s.slug}.cpp"
+        if not tests.exists():
             problems.append(f"step {s.number}: the tests tests/test_step{s.number}_{s.slug}.cpp are missing")
+        else:
+            # Every test case weighs its kind's weight (the manifest's "kinds"): one tag of them each.
+            for name, tags in TEST_CASE.findall(tests.read_text(encoding="utf-8")):
+                kinds = [t for t in re.findall(r"\[([^\]]+)\]", tags) if t in s.kinds]
+                if len(kinds) != 1:
+                    problems.append(f"step {s.number}: the test case \"{name}\" in {tests.relative_to(ROOT)} has "
+                                    f"{len(kinds)} kind tags; expected exactly one of "
+                                    + ", ".join(f"[{k}]" for k in s.kinds))
     return problems
