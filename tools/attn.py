@@ -5,7 +5,7 @@ Run it as ./attn from the top of the repository (that wrapper installs what is m
 first). Commands:
 
   progress          build your exercises and show each step's status (the default)
-  step N            run just step N's tests, with full failure output
+  step N [--all]    run just step N's tests: what failed, what it looks like, the first failure
   hint N [K]        show step N's next hint (or hint K); hints go from a nudge to nearly the answer
   watch [N]         re-run step N (default: your current step) every time you save a file
   explain           print the whole computation for a small example (the cards' by default)
@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import NoReturn
@@ -51,7 +53,7 @@ class Style:
     def status(self, result: course.StepResult) -> str:
         text = result.status
         if result.status == "failing":
-            text = f"failing ({result.passed} of {result.total} checks pass)"
+            text = f"failing ({result.passed} of {result.total} test cases pass)"
         code = {"passed": "32", "failing": "33", "not started": "2"}.get(result.status, "31")
         return self(text, code)
 
@@ -97,6 +99,11 @@ def cmd_progress(args: argparse.Namespace) -> int:
         if r.detail and r.status in ("does not compile", "blocked", "timed out", "crashed"):
             for line in r.detail.splitlines()[:12]:
                 print(f"        {style(line, '2')}")
+        if r.status == "failing":
+            for line in _wrap(r.kind_summary(), "        ", _width()):
+                print(style(line, "2"))
+            if r.diagnoses:
+                print(f"        {r.diagnoses[0].short}")
     # Extension steps ("core": false in the manifest) are extra credit, counted apart.
     for label, core in (("core", True), ("extensions", False)):
         earned = sum(r.points for r in results if r.step.core == core)
@@ -112,7 +119,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     print(style(f"Next: step {s.number}, {s.title}", "1"))
     print(f"  edit  {s.exercise}")
     print(f"  read  {s.docs_page}")
-    print(f"  run   ./attn step {s.number}   (just this step, with full failure output)")
+    print(f"  run   ./attn step {s.number}   (just this step: what fails, what it looks like, the first failure)")
     first = course.hints(s)
     if first:
         paragraph = first[0].split("\n\n")[0].splitlines()  # the first hint's first paragraph
@@ -123,12 +130,138 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- the report
+
+FIRST_FAILURE_LINES = 30  # lines of the first failure in ./attn step N's summary
+CASES_SHOWN = 20          # failing test cases listed there
+JUDGE_SEED = re.compile(r"^seed \d+ \(rerun with")
+# Catch2 options that make its own output the point: ./attn step passes them through as is.
+CATCH_OWN_OUTPUT = ("-r", "--reporter", "-o", "--out", "-l", "--list-tests", "--list-tags",
+                    "--list-reporters", "--list-listeners", "--list-test-names-only", "-h", "-?", "--help")
+
+
+def _width() -> int:
+    return min(shutil.get_terminal_size((80, 24)).columns, 100)
+
+
+def _wrap(text: str, indent: str, width: int) -> list[str]:
+    """One paragraph wrapped to `width`, its continuation lines indented two more spaces (a
+    hint command, "(./attn hint 2 1)", stays on one line)."""
+    keep = re.sub(r"\(\./attn hint \d+ \d+\)", lambda m: m.group(0).replace(" ", "\0"), text)
+    lines = textwrap.wrap(keep, width=max(40, width), initial_indent=indent,
+                          subsequent_indent=indent + "  ", break_long_words=False,
+                          break_on_hyphens=False)
+    return [l.replace("\0", " ") for l in lines] or [indent.rstrip()]
+
+
+def _without_judge_notes(text: str) -> list[str]:
+    """A failure's lines without the judge's diagnosis ("This looks like ...") and seed
+    lines: the report shows each once, apart."""
+    kept, in_list = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("This looks like"):
+            in_list = stripped.endswith("one of:")
+            continue
+        if in_list and stripped.startswith("- "):
+            continue
+        in_list = False
+        if not JUDGE_SEED.match(stripped):
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
+def _head(r: course.StepResult, style: Style, width: int, prefix: str = "") -> list[str]:
+    s = r.step
+    code = {"passed": "32", "failing": "33", "not started": "2"}.get(r.status, "31")
+    line = f"{prefix}Step {s.number} ({s.title}): {style(r.status, code + ';1')}"
+    if r.status in ("passed", "failing", "not started"):
+        line += f", {r.passed} of {r.total} test cases pass"
+    line += f", {r.points:g}/{s.points:g} points"
+    lines = [line]
+    if r.cases:
+        lines += _wrap(r.kind_summary(), "  ", width)
+    return lines
+
+
+def _diagnosis(r: course.StepResult, width: int) -> list[str]:
+    if not r.diagnoses:
+        return []
+    lines = ["What this looks like:"]
+    for d in r.diagnoses:
+        if len(d.one_of) == 1:
+            lines += _wrap(d.one_of[0].text, "  ", width)
+        else:
+            lines.append("  one of (the failures cannot tell them apart):")
+            for m in d.one_of:
+                lines += _wrap("- " + m.text, "    ", width)
+    return lines
+
+
+def _first_failure(r: course.StepResult) -> tuple[str, list[str]]:
+    case = r.failing_cases[0]
+    return f"First failure, in \"{case.name}\":", _without_judge_notes(case.failures[0])
+
+
+def step_report(r: course.StepResult, style: Style, width: int, max_lines: int | None = None,
+                prefix: str = "", max_cases: int | None = None) -> list[str]:
+    """What ./attn step N prints (max_lines None) and ./attn watch cuts to one screen: the
+    head line and the counts per kind, the failing test cases, what the failures look like,
+    the first failure; for ./attn step also how to see the rest and the seed line, last."""
+    n = r.step.number
+    lines = _head(r, style, width, prefix)
+    if r.detail:
+        lines += ["", *r.detail.splitlines()[:20]]
+    failing = r.failing_cases
+    if not failing:
+        if max_lines is None and r.seed is not None and r.status != "passed":
+            lines += ["", f"Random seed {r.seed}: rerun with ./attn step {n} --rng-seed {r.seed}"]
+        return lines[:max_lines] if max_lines else lines
+    tag_width = max(len(c.kind) for c in failing) + 2
+    case_lines = [f"  {'[' + c.kind + ']':<{tag_width}} {c.name}" for c in failing]
+    diagnosis = _diagnosis(r, width)
+    title, failure = _first_failure(r)
+    if max_lines is None:
+        if len(case_lines) > CASES_SHOWN:
+            case_lines = case_lines[:CASES_SHOWN] + [f"  ... and {len(failing) - CASES_SHOWN} more"]
+        if len(failure) > FIRST_FAILURE_LINES:
+            failure = failure[:FIRST_FAILURE_LINES] + [f"  ... ({len(failure) - FIRST_FAILURE_LINES} more lines)"]
+    else:  # one screen: the head and the diagnosis whole, then the cases, then the failure
+        room = max_lines - len(lines) - 3 - (len(diagnosis) + 1 if diagnosis else 0)
+        shown = len(case_lines) if len(case_lines) <= max(room // 2, 1) else max(room // 2 - 1, 1)
+        shown = min(shown, max_cases) if max_cases is not None else shown
+        if shown < len(case_lines):
+            case_lines = case_lines[:shown] + [f"  ... and {len(failing) - shown} more"]
+        room -= len(case_lines) + 1
+        failure = failure[:max(room, 0)]
+    if r.status == "not started":  # every case stops at the stub: no list to read
+        lines += ["", f"Every test case stops at the stub: write the step in {r.step.exercise}."]
+    else:
+        lines += ["", "Failing test cases:", *case_lines]
+    if diagnosis:
+        lines += ["", *diagnosis]
+    if failure:
+        lines += ["", title, *[f"  {l}" for l in failure]]
+    if max_lines is not None:
+        return lines[:max_lines]
+    more = r.failed_checks - 1
+    if more > 0:
+        lines += ["", f"({more} more failing check{'s' if more != 1 else ''}: ./attn step {n} --all)"]
+    if r.seed is not None:
+        lines += ["", f"Random seed {r.seed}: rerun with ./attn step {n} --rng-seed {r.seed}"]
+    return lines
+
+
 # ---------------------------------------------------------------------------- one step
 
 
 def cmd_step(args: argparse.Namespace) -> int:
     steps = course.load_steps()
     step = step_arg(steps, args.number)
+    show_all = "--all" in args.catch_args
+    catch_args = [a for a in args.catch_args if a != "--all"]
     configure_student()
     for target in (f"attn_exercises_step{step.number}", f"attn_test_exercises_step{step.number}"):
         result = course.build(STUDENT, [target])
@@ -139,16 +272,28 @@ def cmd_step(args: argparse.Namespace) -> int:
             print(f"\nstep {step.number} does not compile yet: fix the first error above in {step.exercise}")
             return 1
     exe = course.test_executable(STUDENT, "exercises", step)
-    colour = ["--use-colour", "yes"] if course.colour_enabled(sys.stdout) else []
-    try:
-        # The tests stop your code after the step's time budget themselves; the margin is theirs.
-        proc = subprocess.run([str(exe), *colour, *args.catch_args], timeout=step.timeout + course.JUDGE_MARGIN)
-    except subprocess.TimeoutExpired:
-        print(f"\nstep {step.number}: the tests gave no result after {step.timeout + course.JUDGE_MARGIN:g} s")
+    limit = step.timeout + course.JUDGE_MARGIN
+    if show_all or any(a.split("=")[0] in CATCH_OWN_OUTPUT for a in catch_args):
+        # Every failure in full: Catch2's own console output, as it runs.
+        colour = ["--use-colour", "yes"] if course.colour_enabled(sys.stdout) else []
+        try:
+            # The tests stop your code after the step's time budget themselves; the margin is theirs.
+            proc = subprocess.run([str(exe), *colour, *catch_args], timeout=limit)
+        except subprocess.TimeoutExpired:
+            print(f"\nstep {step.number}: the tests gave no result after {limit:g} s")
+            return 1
+        if proc.returncode < 0:
+            print(f"\nstep {step.number}: the tests crashed (signal {-proc.returncode})")
+        return 0 if proc.returncode == 0 else 1
+    r = course.run_step_tests(exe, step, catch_args)
+    if r.status in ("passed", "failing", "not started") and r.total == 0:
+        print(f"step {step.number}: no test case matches {' '.join(catch_args)}; "
+              f"./attn step {step.number} --list-tests lists them")
         return 1
-    if proc.returncode < 0:
-        print(f"\nstep {step.number}: the tests crashed (signal {-proc.returncode})")
-    return 0 if proc.returncode == 0 else 1
+    style = Style(course.colour_enabled(sys.stdout))
+    for line in step_report(r, style, _width()):
+        print(line)
+    return 0 if r.status == "passed" else 1
 
 
 # ---------------------------------------------------------------------------- hints
@@ -224,14 +369,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
         started = time.monotonic()
         r = course.step_status(STUDENT, "exercises", current, steps)
         took = time.monotonic() - started
-        print(f"\n[{time.strftime('%H:%M:%S')}] step {current.number} ({current.title}): "
-              f"{style.status(r)}  ({took:.1f} s)")
-        if r.detail:
-            print(r.detail)
-        for f in r.failures[: args.show]:
-            print(f"  - {f[:400]}")
-        if len(r.failures) > args.show:
-            print(f"  ... and {len(r.failures) - args.show} more (./attn step {current.number} shows all)")
+        terminal = sys.stdout.isatty()
+        if terminal:
+            print("\033[H\033[2J", end="")  # a fresh screen for each verdict
+        else:
+            print()
+        size = shutil.get_terminal_size((80, 24))
+        # One screen: the verdict, then the two lines below it (how to see more, the watch line).
+        lines = step_report(r, style, min(size.columns, 100), max_lines=max(size.lines - 3, 8),
+                            prefix=f"[{time.strftime('%H:%M:%S')}] ", max_cases=args.show)
+        lines[0] += f"  ({took:.1f} s)"
+        print("\n".join(lines))
+        if r.failing_cases:
+            print(style(f"(./attn step {current.number} for the report, --all for every failure)", "2"))
         print(style(f"watching exercises/ ({how}); save a file to re-run, Ctrl-C to stop", "2"), flush=True)
         if args.once:
             return 0
@@ -378,10 +528,15 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", metavar="command")
     p = sub.add_parser("progress", help="build your exercises and show each step's status (default)")
     p.set_defaults(func=cmd_progress)
-    p = sub.add_parser("step", help="run just one step's tests, with full failure output")
+    p = sub.add_parser("step", help="run just one step's tests: what fails, what it looks like, the first failure",
+                       description="Runs one step's tests and prints a summary: the test cases that "
+                                   "fail, by kind, what the failures look like (a catalogued mistake, "
+                                   "with its hint) and the first failure in full. --all prints every "
+                                   "failure in full (Catch2's own output).")
     p.add_argument("number", help="the step number, e.g. 2")
     p.add_argument("catch_args", nargs=argparse.REMAINDER,
-                   help="passed to the Catch2 test program, e.g. \"the card's*\" to pick tests")
+                   help="--all for every failure in full; the rest is passed to the Catch2 test "
+                        "program, e.g. \"the card's*\" to pick tests or --rng-seed N")
     p.set_defaults(func=cmd_step)
     p = sub.add_parser("hint", help="show a step's next hint")
     p.add_argument("number", help="the step number")
@@ -390,7 +545,8 @@ def main(argv: list[str]) -> int:
     p = sub.add_parser("watch", help="re-run a step every time you save an exercise file")
     p.add_argument("number", nargs="?", help="the step (default: the first one not passing)")
     p.add_argument("--poll", type=float, default=0.5, help="seconds between checks without file events")
-    p.add_argument("--show", type=int, default=5, help="how many failures to list (default 5)")
+    p.add_argument("--show", type=int, metavar="N",
+                   help="list at most N failing test cases (default: what fits the screen)")
     p.add_argument("--once", action="store_true", help="run once and stop (for scripts)")
     p.set_defaults(func=cmd_watch)
     p = sub.add_parser("explain", help="print the whole computation for a small example",
@@ -427,5 +583,7 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
+    except course.ManifestError as e:
+        fail(str(e))
     except KeyboardInterrupt:
         sys.exit(130)
