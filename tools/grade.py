@@ -9,7 +9,8 @@ Each step's tests (and its hidden tests) are one graded unit: its own judge proc
 time budget. The student's code never runs in the judge: it is compiled inside the sandbox
 and runs in a runner process inside the sandbox (tests/support/sandbox.cpp), one per unit,
 replaced after a crash. Reports: a console table, report.txt, junit.xml and Gradescope's
-results.json per submission, and gradebook.csv for a class. Python 3 standard library only.
+results.json per submission, and gradebook.csv and mistakes.csv (the catalogued mistakes the
+judges recognised, with who made them) for a class. Python 3 standard library only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course  # noqa: E402
 
 OUTPUT_LIMIT = 8000     # characters of one unit's output in results.json and junit.xml
+DETAILS_LIMIT = 60000   # characters of report.txt's units after its table
 COMPILER_LIMIT = 3000   # characters of a compiler's message in a report
 STEP_FILE_LIMIT = 256 * 1024  # bytes: a larger step file is refused, not compiled
 FAILURE_LIMIT = 1500    # characters of one failure message
@@ -110,10 +113,21 @@ class Unit:
         else:
             head = r.status
         parts = [f"{head} ({self.score:g}/{self.step.points:g} points)"]
+        if r.cases and r.status != "passed":
+            parts[0] += "\n" + r.kind_summary()
         if r.detail:
             parts.append(r.detail.strip())
-        for f in r.failures[:FAILURES_SHOWN]:
-            parts.append("FAILED " + cut(f.strip(), FAILURE_LIMIT))
+        if r.diagnoses:
+            parts.append("What this looks like:\n" + "\n".join(f"  {l}" for l in r.diagnosis_lines()))
+        # The failing test cases by name and kind first (short), then their failures in full.
+        failing = r.failing_cases
+        if failing:
+            parts.append("Failing test cases:\n" + "\n".join(f"  [{c.kind}] {c.name}" for c in failing))
+            for c in failing[:FAILURES_SHOWN]:
+                parts.append(f"FAILED [{c.kind}] " + cut(f"{c.name}: " + "\n".join(c.failures).strip(), FAILURE_LIMIT))
+        else:
+            for f in r.failures[:FAILURES_SHOWN]:
+                parts.append("FAILED " + cut(f.strip(), FAILURE_LIMIT))
         if len(r.failures) > FAILURES_SHOWN:
             parts.append(f"... and {len(r.failures) - FAILURES_SHOWN} more failing test cases")
         if r.status not in ("passed", "does not compile", "refused", "no tests", "not graded"):
@@ -480,8 +494,7 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
     r.detail = "\n".join(notes + ([r.detail] if r.detail else [])).strip()
     for private, shown in ((str(unit.exe), unit.target), (str(unit.runner), unit.runner.name),
                            (str(staging), str(exercises))):
-        r.detail = r.detail.replace(private, shown)
-        r.failures = [f.replace(private, shown) for f in r.failures]
+        r.replace_text(private, shown)
     unit.result = r
     unit.seconds = time.monotonic() - started
 
@@ -499,6 +512,10 @@ def table(sub: Submission, seed: int) -> str:
         if r and r.status == "failing":
             status = f"failing ({r.passed} of {r.total} pass)"
         lines.append(f"  {u.name:<{width}}  {status:<34} {u.score:g}/{u.step.points:g}")
+        if r and r.status in ("failing", "memory error") and r.cases:
+            lines += textwrap.wrap(r.kind_summary(), 100, initial_indent="      ", subsequent_indent="        ")
+        if r and r.diagnoses:
+            lines.append(f"      {r.diagnoses[0].short}")
     lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
     for note in ([sub.error] if sub.error else []) + sub.notes:
         lines.append(f"  note: {note}")
@@ -558,7 +575,53 @@ def write_reports(sub: Submission, seed: int) -> None:
     sub.out.mkdir(parents=True, exist_ok=True)
     (sub.out / "results.json").write_text(json.dumps(results_json(sub, seed), indent=2) + "\n")
     junit_xml(sub, seed).write(sub.out / "junit.xml", encoding="utf-8", xml_declaration=True)
-    (sub.out / "report.txt").write_text(table(sub, seed) + "\n")
+    (sub.out / "report.txt").write_text(table(sub, seed) + "\n" + unit_details(sub, seed))
+
+
+def unit_details(sub: Submission, seed: int) -> str:
+    """report.txt after the table: each unit that did not pass, as results.json describes it
+    (the counts per kind, what the failures look like, the failures)."""
+    text = ""
+    for u in sub.units:
+        if u.result is not None and u.result.status != "passed":
+            body = "\n".join(f"    {l}" if l else "" for l in u.describe(seed).splitlines())
+            text += f"\n{u.name}\n{body}\n"
+    return cut(text, DETAILS_LIMIT)
+
+
+def class_mistakes(subs: list[Submission]) -> list[tuple[int, str, str, list[str]]]:
+    """(step, mistake id, name, the students whose submission got it) for every mistake the
+    judges diagnosed, most common first. A "one of" diagnosis counts for each of its
+    candidates; a student counts once per mistake, whatever the number of units."""
+    found: dict[tuple[int, str], tuple[str, list[str]]] = {}
+    for sub in subs:
+        for u in sub.units:
+            for d in u.result.diagnoses if u.result else []:
+                for m in d.one_of:
+                    name, who = found.setdefault((m.step, m.id), (m.name, []))
+                    if sub.name not in who:
+                        who.append(sub.name)
+    rows = [(step, mid, name, who) for (step, mid), (name, who) in found.items()]
+    return sorted(rows, key=lambda row: (-len(row[3]), row[0], row[1]))
+
+
+def write_mistakes(path: Path, subs: list[Submission]) -> list[tuple[int, str, str, list[str]]]:
+    rows = class_mistakes(subs)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["step", "mistake", "name", "students", "who"])
+        for step, mid, name, who in rows:
+            w.writerow([step, mid, name, len(who), ";".join(who)])
+    return rows
+
+
+def mistakes_report(rows: list[tuple[int, str, str, list[str]]], students: int) -> str:
+    lines = ["Mistakes in this class (course/mistakes/; most common first):"]
+    if not rows:
+        lines.append("  none of the catalogued mistakes was recognised")
+    for step, mid, name, who in rows:
+        lines.append(f"  {len(who):>3} of {students}  step {step} {mid}: {name} ({', '.join(who)})")
+    return "\n".join(lines)
 
 
 def write_gradebook(path: Path, subs: list[Submission]) -> None:
@@ -691,7 +754,10 @@ def cmd_grade_class(args: argparse.Namespace) -> int:
         print(f"grade-class: {e}", file=sys.stderr)
         return 1
     write_gradebook(out / "gradebook.csv", subs)
-    print(f"\ngradebook: {out / 'gradebook.csv'} ({time.monotonic() - started:.0f} s)")
+    rows = write_mistakes(out / "mistakes.csv", subs)
+    print("\n" + mistakes_report(rows, len(subs)))
+    print(f"\ngradebook: {out / 'gradebook.csv'}, mistakes: {out / 'mistakes.csv'} "
+          f"({time.monotonic() - started:.0f} s)")
     return 0
 
 
@@ -724,8 +790,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("grade-class", help="grade every submission under a folder into a gradebook (instructors)",
                        description="Grade every folder under SUBMISSIONS (each an exercises folder "
                                    "or a clone holding exercises/). Writes gradebook.csv (one row per "
-                                   "student, one column per step, and the total) and each student's "
-                                   "reports in <out>/<student>/.")
+                                   "student, one column per step, and the total), mistakes.csv (each "
+                                   "catalogued mistake the tests recognised: how many students and "
+                                   "who) and each student's reports in <out>/<student>/.")
     p.add_argument("submissions", help="a folder with one subfolder per student")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="test programs running at once (default: 2); builds use every core")
@@ -739,7 +806,10 @@ def main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     register(parser.add_subparsers(dest="command", metavar="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except course.ManifestError as e:
+        raise SystemExit(f"grade: {e}")
 
 
 if __name__ == "__main__":
