@@ -6,8 +6,13 @@ Each submission is assembled at test time in a scratch folder from the course's 
   stubs   the untouched stubs (exercises/)
   broken  the answer key with fixtures/broken/ on top: step 2 does not compile, step 4
           loops forever, step 6's entropy crashes
+  divides the answer key with fixtures/divides_by_d/ on top: step 2 divides by d instead of
+          sqrt(d), a mistake of the catalogue (course/mistakes/)
 and graded as a class with the hidden tests of fixtures/hidden/ (steps 1 and 3), then once
-more without the sandbox. With --sanitize: the answer key with fixtures/overflow/ (step 4
+more without the sandbox, and "divides" once more alone, whose step 2 judge then runs here
+too: its score must be the one computed here from the kinds (tags) of the test cases passed
+and the manifest's weights. Partial credit is always checked that way: each test case
+weighs its kind's weight in course/steps.json. With --sanitize: the answer key with fixtures/overflow/ (step 4
 writes past a matrix), graded under AddressSanitizer + UndefinedBehaviorSanitizer. With
 --hostile: the submissions of fixtures/hostile/ (README.md there), each of which attacks the
 grader, graded as a class in the sandbox: each must score its honest score, with nothing
@@ -44,7 +49,27 @@ import grade  # noqa: E402
 SEED = 7
 STEPS = course.load_steps()
 POINTS = {f"step{s.number}": s.points for s in STEPS}
+MANIFEST = json.loads((ROOT / "course" / "steps.json").read_text())
 problems: list[str] = []
+
+
+def weights(number: int) -> dict[str, float]:
+    """Step `number`'s weight of each kind, read from the manifest here (not by the tools)."""
+    found = {k: v["weight"] for k, v in MANIFEST["kinds"].items()}
+    found.update(next(s for s in MANIFEST["steps"] if s["number"] == number).get("kinds", {}))
+    return found
+
+
+def kind_of(tags: list[str], number: int) -> str:
+    return next((t for t in tags if t in weights(number)), "property")
+
+
+def weighted(number: int, cases: list[tuple[str, bool]]) -> float:
+    """Step `number`'s points for (kind, passed) test cases, by the manifest's weights."""
+    w = weights(number)
+    total = sum(w[k] for k, _ in cases)
+    points = POINTS[f"step{number}"]
+    return round(points * sum(w[k] for k, ok in cases if ok) / total, 1)
 
 
 def check(ok: bool, what: str) -> None:
@@ -88,10 +113,30 @@ def load_results(path: Path) -> dict:
     return {("hidden" if t["number"].endswith(".1") else "step") + t["number"].split(".")[0]: t for t in tests}
 
 
-def cases_calling(test_file: str, *calls: str) -> tuple[int, int]:
-    """(test cases whose body has any of `calls`, all test cases) in a test file of the course."""
+def cases_calling(test_file: str, *calls: str) -> tuple[int, int, list[tuple[str, bool]]]:
+    """(test cases whose body has any of `calls`, all test cases, and (kind, calls none of
+    them) for each: its points if exactly those fail) in a test file of the course."""
+    number = int(re.match(r"test_step(\d+)_", test_file).group(1))
     bodies = re.split(r"^TEST_CASE\(", (ROOT / "tests" / test_file).read_text(), flags=re.M)[1:]
-    return sum(any(c in b for c in calls) for b in bodies), len(bodies)
+    cases = []
+    for body in bodies:
+        header = body[:body.index("{")]
+        tags = re.findall(r"\[([^\]\"]+)\]", "".join(re.findall(r'"((?:\[[^\]"]+\])+)"', header)))
+        cases.append((kind_of(tags, number), not any(c in body for c in calls)))
+    return sum(not ok for _, ok in cases), len(cases), cases
+
+
+def judge_cases(judge: Path, runner: Path, number: int) -> list[tuple[str, bool]]:
+    """(kind, passed) of each test case, from Catch2's XML report of running `judge` here."""
+    report = judge.parent / f"check-step{number}.xml"
+    subprocess.run([str(judge), "--reporter", "xml", "--out", str(report), "--rng-seed", str(SEED)],
+                   env={**os.environ, "ATTN_RUNNER": str(runner)}, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=300)
+    cases = []
+    for case in ET.parse(report).getroot().iter("TestCase"):
+        tags = re.findall(r"\[([^\]]+)\]", case.get("tags", ""))
+        cases.append((kind_of(tags, number), case.find("OverallResult").get("success") == "true"))
+    return cases
 
 
 def test_class(work: Path) -> None:
@@ -99,6 +144,7 @@ def test_class(work: Path) -> None:
     assemble(subs / "full" / "exercises", "solutions")
     assemble(subs / "stubs", "exercises")
     assemble(subs / "broken", "solutions", "broken")
+    assemble(subs / "divides", "solutions", "divides_by_d")
     out = work / "grades"
     shutil.rmtree(out, ignore_errors=True)
     proc = attn("grade-class", str(subs), "--hidden", str(FIXTURES / "hidden"), "--out", str(out),
@@ -107,7 +153,7 @@ def test_class(work: Path) -> None:
 
     with open(out / "gradebook.csv", newline="") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
-    check(set(rows) == {"(maximum)", "full", "stubs", "broken"}, "the gradebook has a row per student")
+    check(set(rows) == {"(maximum)", "full", "stubs", "broken", "divides"}, "the gradebook has a row per student")
     columns = [f"step{s.number}" for s in STEPS] + ["hidden1", "hidden3", "total"]
     check(all(c in rows["full"] for c in columns), f"the gradebook has the columns {columns}")
     maximum = sum(POINTS.values()) + 2 * 5
@@ -115,7 +161,7 @@ def test_class(work: Path) -> None:
     check(float(rows["full"]["total"]) == maximum, "the answer key scores full marks, hidden tests included")
     check(float(rows["stubs"]["total"]) == 0, "the untouched stubs score 0")
 
-    results = {name: load_results(out / name / "results.json") for name in ("full", "stubs", "broken")}
+    results = {name: load_results(out / name / "results.json") for name in ("full", "stubs", "broken", "divides")}
     for name, units in results.items():
         check(sum(t["max_score"] for t in units.values()) == maximum,
               f"{name}: the maximum does not depend on what compiled")
@@ -138,8 +184,8 @@ def test_class(work: Path) -> None:
     # entropy crashes: the test cases that call it fail, each with a fresh runner, and so do
     # those that call step 2's scaled_score (a stub here); the others pass. Which ones call
     # what is read from the tests' source.
-    calling, total = cases_calling("test_step6_instability.cpp", "attn::entropy(", "attn::scaled_score(")
-    expected6 = round(POINTS["step6"] * (total - calling) / total, 1)
+    calling, total, kinds = cases_calling("test_step6_instability.cpp", "attn::entropy(", "attn::scaled_score(")
+    expected6 = weighted(6, kinds)
     check(broken["step6"]["score"] == expected6 and "crashed: SIGSEGV" in broken["step6"]["output"],
           f"broken: step 6's crash costs only the {calling} of {total} test cases that call entropy (or step 2) "
           f"({broken['step6']['score']} points, expected {expected6})")
@@ -161,6 +207,43 @@ def test_class(work: Path) -> None:
           f"broken: exactly steps 2, 4, 6 and the tests that need step 2 fail (failed: {failed})")
     check(sum(1 for c in cases if c.find("failure") is not None) == len(failed),
           "broken: junit.xml has one failure per failed unit")
+
+    # divides by d: the judge names the mistake in the report, and the class's mistakes.csv
+    # counts it; step 2's points are those of its test cases passed, weighted by kind.
+    divides = results["divides"]["step2"]
+    report = (out / "divides" / "report.txt").read_text()
+    check(divides["status"] == "failed" and 0 < divides["score"] < divides["max_score"],
+          "divides: step 2 fails with partial credit")
+    check("What this looks like:\n  divided by d instead of sqrt(d)." in divides["output"]
+          and "This looks like: divided by d instead of sqrt(d)" in divides["output"]
+          and "(./attn hint 2 1)" in divides["output"],
+          "divides: results.json names the mistake (and the judge's failures say it too)")
+    check("looks like: divided by d instead of sqrt(d) (./attn hint 2 1)" in report
+          and "This looks like: divided by d instead of sqrt(d)" in report,
+          "divides: report.txt names the mistake, in the table and in the failures")
+    check(re.search(r"the cards' examples: 0 of \d+ passed", divides["output"]) is not None
+          and "Failing test cases:\n  [card] the card's query and key have scaled score -0.5" in divides["output"],
+          "divides: results.json gives the counts per kind and the failing cases with their kinds")
+    check("FAILED [card] the card's query and key have scaled score -0.5" in report and "expected   -0.5" in report,
+          "divides: report.txt has the failures in full")
+    check(not any("looks like" in t["output"] for t in results["full"].values()),
+          "full: no mistake is named for the answer key")
+    with open(out / "mistakes.csv", newline="") as f:
+        mistakes = list(csv.DictReader(f))
+    check(bool(mistakes) and list(mistakes[0]) == ["step", "mistake", "name", "students", "who"],
+          "mistakes.csv has the columns step, mistake, name, students, who")
+    row = next((m for m in mistakes if (m["step"], m["mistake"]) == ("2", "divides_by_d")), None)
+    check(row is not None and row["name"] == "divided by d instead of sqrt(d)" and "divides" in row["who"].split(";")
+          and int(row["students"]) == len(row["who"].split(";")),
+          f"mistakes.csv counts the divides-by-d student under step 2's divides_by_d (row: {row})")
+    check(not any(n in m["who"].split(";") for m in mistakes for n in ("full", "stubs")),
+          "mistakes.csv names no student whose code has no catalogued mistake")
+    check([int(m["students"]) for m in mistakes] == sorted((int(m["students"]) for m in mistakes), reverse=True),
+          "mistakes.csv: most common first")
+    check("Mistakes in this class" in proc.stdout
+          and re.search(r"^\s+1 of 4\s+step 2 divides_by_d: divided by d instead of sqrt\(d\) \(divides\)$",
+                        proc.stdout, re.M) is not None,
+          "grade-class's report has the section 'Mistakes in this class'")
 
     # One folder, no hidden tests: the same build, reconfigured; the maximum is the manifest's.
     single = work / "single"
@@ -184,6 +267,23 @@ def test_class(work: Path) -> None:
           and "WITHOUT the sandbox" in (single / "report.txt").read_text(),
           "--no-sandbox: the reports say the code ran unconfined")
 
+    # divides alone (in the sandbox): then the build's step 2 judge and runner are its own, and
+    # its score is checked against the kinds of the test cases its judge passes here.
+    shutil.rmtree(single, ignore_errors=True)
+    proc = attn("grade", str(subs / "divides"), "--out", str(single), "--build-dir", str(work / "build"),
+                "--seed", str(SEED))
+    check(proc.returncode == 0 and "looks like: divided by d instead of sqrt(d)" in proc.stdout,
+          "grade's table names the mistake under step 2")
+    alone = load_results(single / "results.json")["step2"]
+    tests = work / "build" / "tests"
+    cases = judge_cases(tests / "attn_test_exercises_step2", tests / "attn_runner_exercises_step2", 2)
+    expected2 = weighted(2, cases)
+    unweighted = round(POINTS["step2"] * sum(ok for _, ok in cases) / len(cases), 1)
+    check(alone["score"] == expected2 == divides["score"],
+          f"divides: step 2 scores the weighted points of its passed test cases ({alone['score']} alone, "
+          f"{divides['score']} in the class; expected {expected2} from the kinds, {unweighted} unweighted)")
+    check(expected2 != unweighted, "divides: the weights matter here (weighted and unweighted points differ)")
+
 
 def test_sanitize(work: Path) -> None:
     sub = work / "overflow"
@@ -194,8 +294,8 @@ def test_sanitize(work: Path) -> None:
     check(proc.returncode == 0, "grade --sanitize exits 0")
     units = load_results(out / "results.json")
     step4 = units["step4"]
-    calling, total = cases_calling("test_step4_softmax.cpp", "attn::softmax_rows(")
-    expected = round(POINTS["step4"] * (total - calling) / total, 1)
+    calling, total, kinds = cases_calling("test_step4_softmax.cpp", "attn::softmax_rows(")
+    expected = weighted(4, kinds)
     check(step4["score"] == expected and step4["output"].startswith("memory error")
           and "AddressSanitizer" in step4["output"] and "step4_softmax.cpp" in step4["output"],
           f"overflow: step 4 fails with AddressSanitizer's report in the {calling} of {total} test "

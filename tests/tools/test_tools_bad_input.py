@@ -5,7 +5,9 @@ Run by ctest (tests/CMakeLists.txt) as:
     python3 tests/tools/test_tools_bad_input.py <attn_explain> <attn_instability_report>
 """
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,6 +151,31 @@ class StudentCliBadInputTest(unittest.TestCase, RefusesCleanly):
 
     def test_a_hint_that_does_not_exist_is_refused(self):
         self.assert_refused(self.cli + ["hint", "1", "99"], "there is no hint 99")
+
+    def test_bad_kinds_in_the_manifest_are_named_not_a_traceback(self):
+        # The tools and a manifest of the instructor's, with each mistake in turn.
+        manifest = json.loads((ROOT / "course" / "steps.json").read_text())
+        cases = [
+            (lambda m: m["kinds"]["special"].update(weight=-1),
+             'the weight of kind "special" is -1; expected a number >= 0'),
+            (lambda m: m["kinds"]["card"].update(weight="two"),
+             'the weight of kind "card" is "two"; expected a number >= 0'),
+            (lambda m: m["kinds"].update(input=3), 'kind "input" is 3; expected an object with a "weight"'),
+            (lambda m: m.update(kinds=[2, 1]), '"kinds" is [2, 1]; expected an object'),
+            (lambda m: m["steps"][1].update(kinds={"cards": 2}),
+             'step 2 weighs the kind "cards", which the top-level "kinds" do not define; expected one of card'),
+            (lambda m: m["steps"][2].update(kinds={"special": None}),
+             "step 3's weight of kind \"special\" is null; expected a number >= 0"),
+        ]
+        for change, message in cases:
+            with self.subTest(message=message), tempfile.TemporaryDirectory() as tmp:
+                shutil.copytree(ROOT / "tools", Path(tmp, "tools"), ignore=shutil.ignore_patterns("__pycache__"))
+                broken = json.loads(json.dumps(manifest))
+                change(broken)
+                Path(tmp, "course").mkdir()
+                Path(tmp, "course", "steps.json").write_text(json.dumps(broken))
+                p = self.assert_refused([sys.executable, str(Path(tmp, "tools", "attn.py")), "check"], message)
+                self.assertIn("course/steps.json", p.stderr)
 
 
 if __name__ == "__main__":
