@@ -1,6 +1,12 @@
 # The mutation check: the tests must reject typical wrong solutions and accept correct
 # but different ones.
 #
+# Typical mistakes live in the catalogue (course/mistakes/), which checks itself
+# (mistakes.step<n>: each entry fails its step's tests and is diagnosed as itself). What
+# the catalogue cannot hold stays here: correct alternatives written as small edits, and
+# wrong ones that no entry can reproduce (an entry must be deterministic; seeding from
+# std::random_device is not).
+#
 # tests/mutants/mutants.json lists edits of the answer key:
 #   {"name": ..., "step": n, "expect": "reject" | "accept", "find": ..., "replace": ...,
 #    "why": "the mistake it models"}
