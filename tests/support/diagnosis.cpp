@@ -14,8 +14,15 @@
 //      with the mistaken output's size (max |mistake| / max |expected|, at least 1), because
 //      rounding errors grow with the values computed.
 //   3. A refusal check (bad input that must throw std::invalid_argument naming the function)
-//      names a mistake that ends the same call the same way (returns, or throws a message
-//      that does not name the function) when the right function does not.
+//      names a mistake that ends the same call the same way when the right function does
+//      not: returns, or throws a message that does not name the function.
+//   4. A mistake whose output is clearly not the student's at a value check of its function
+//      (not even within 16 times the bounds, or 1e-3 of its largest value) is ruled out for
+//      the rest of the run: it is named at no later check and not in the summary. So is a
+//      mistake that returns from a call that the student's code refused although the right
+//      function returns (the student refused good input: not what that mistake does). A mistake that explains some failures of a function but not others
+//      is a coincidence, not a diagnosis (dividing by sqrt(n_k) looks like no scaling at all
+//      when n_k = 1). So a function with two mistakes at once gets no name: never a guess.
 // The summary after the run picks the fewest mistakes that explain every diagnosed check
 // (greedily, the one explaining most first); among equals, the one that defines no wrong
 // function whose checks never failed; still equal: "one of" them.
@@ -143,6 +150,13 @@ class state {
 
   void record(call_record&& c) {
     c.serial = ++serial_;
+    if (c.how == outcome::invalid_argument && correct(c).how == outcome::returned) {
+      // Rule 4: good input refused; the mistakes that take it are not the student's.
+      const auto& all = cat::catalogue();
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (all[i].functions[static_cast<std::size_t>(c.fn)] && run(c, i).how == outcome::returned) ruled_out_.insert(i);
+      }
+    }
     bytes_ += c.args.size();
     for (const auto& o : c.values) bytes_ += o.size() * sizeof(double);
     calls_.push_back(std::move(c));
@@ -163,9 +177,9 @@ class state {
           // Rule 2: not when the right function gives this output too (the call was right:
           // what went wrong came before it, e.g. inputs spoiled by an earlier wrong call).
           if (agrees(correct(*c), slot, at, e, a, b)) return {};
-          return explain(*c, [&](const local_result& m) {
-            return agrees(m, slot, at, e, a, b) && wrong(m, slot, at, e, b);
-          });
+          return explain(
+              *c, [&](const local_result& m) { return agrees(m, slot, at, e, a, b) && wrong(m, slot, at, e, b); },
+              [&](const local_result& m) { return m.how == outcome::returned && !agrees(m, slot, at, e, a, b, true); });
         }
       }
     }
@@ -187,14 +201,19 @@ class state {
       return true;
     };
     if (same_end(correct(c))) return {};
-    return explain(c, same_end);
+    return explain(c, same_end, [](const local_result&) { return false; });
   }
 
   void finish() {
     const auto& all = cat::catalogue();
     std::vector<std::string> lines;
     std::string json = "{\"diagnoses\": [";
-    std::vector<finding> left = findings_;
+    std::vector<finding> left;
+    for (finding f : findings_) {  // rule 4: what was ruled out after it matched goes too
+      std::erase_if(f.entries, [&](std::size_t i) { return ruled_out_.count(i) > 0; });
+      if (!f.entries.empty()) left.push_back(f);
+    }
+    const std::size_t diagnosed = left.size();
     bool first = true;
     while (!left.empty()) {
       std::map<std::size_t, std::size_t> cover;
@@ -225,7 +244,7 @@ class state {
         return std::any_of(top.begin(), top.end(), [&](std::size_t i) { return f.entries.count(i) > 0; });
       });
     }
-    json += "], \"diagnosed_checks\": " + std::to_string(findings_.size()) + "}\n";
+    json += "], \"diagnosed_checks\": " + std::to_string(diagnosed) + "}\n";
     if (!lines.empty()) {
       std::string text = "attn: what the failures look like (course/mistakes/):\n";
       for (const auto& l : lines) text += l;
@@ -274,9 +293,12 @@ class state {
   }
 
   /// Is the student's `a` within the check's bounds of m's output (the bounds grown with the
-  /// size of m's values relative to `expected`)?
+  /// size of m's values relative to `expected`)? `loosely`: within 16 times those bounds or
+  /// 1e-3 of the largest value, whichever is more (what rules a mistake out, rule 4: the
+  /// check's bounds are made for the right computation, and a mistake that combines other
+  /// elements rounds differently).
   static bool agrees(const local_result& m, std::size_t slot, std::size_t at, std::span<const double> e,
-                     std::span<const double> a, std::span<const double> b) {
+                     std::span<const double> a, std::span<const double> b, bool loosely = false) {
     const double* mv = part(m, slot, at, a.size());
     if (mv == nullptr) return false;
     double max_m = 0, max_e = 0;
@@ -286,7 +308,9 @@ class state {
     }
     const double grow = max_e > 0 ? std::max(1.0, max_m / max_e) : 1.0;
     for (std::size_t k = 0; k < a.size(); ++k) {
-      if (!close(mv[k], a[k], (b.size() == 1 ? b[0] : b[k]) * grow)) return false;
+      double bound = (b.size() == 1 ? b[0] : b[k]) * grow;
+      if (loosely) bound = std::max(16 * bound, 1e-3 * max_m);
+      if (!close(mv[k], a[k], bound)) return false;
     }
     return true;
   }
@@ -302,12 +326,19 @@ class state {
     return false;
   }
 
-  template <class Match>
-  std::string explain(const call_record& c, Match&& matches) {
+  /// `contradicted`: whether an entry's output rules it out for good (rule 4).
+  template <class Match, class Contradicted>
+  std::string explain(const call_record& c, Match&& matches, Contradicted&& contradicted) {
     const auto& all = cat::catalogue();
     finding f;
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (all[i].functions[static_cast<std::size_t>(c.fn)] && matches(run(c, i))) f.entries.insert(i);
+      if (!all[i].functions[static_cast<std::size_t>(c.fn)]) continue;
+      const local_result& m = run(c, i);
+      if (matches(m)) {
+        if (!ruled_out_.count(i)) f.entries.insert(i);
+      } else if (contradicted(m)) {
+        ruled_out_.insert(i);
+      }
     }
     if (f.entries.empty()) return {};
     failed_functions_.insert(c.fn);
@@ -343,6 +374,7 @@ class state {
   std::map<std::pair<std::uint64_t, std::size_t>, local_result> cache_;
   std::vector<finding> findings_;
   std::set<function> failed_functions_;
+  std::set<std::size_t> ruled_out_;
   std::array<bool, cat::function_count> by_function_{};
 };
 
