@@ -1,0 +1,52 @@
+#include <attn/contract.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+
+namespace attn {
+
+void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
+  if (A.cols != V.rows) {
+    invalid_input("attn::attention_output", "A is " + std::to_string(A.rows) + " x " +
+                                                std::to_string(A.cols) + " but V is " +
+                                                std::to_string(V.rows) + " x " +
+                                                std::to_string(V.cols) + "; expected A.cols == V.rows");
+  }
+  if (O.rows != A.rows || O.cols != V.cols) {
+    invalid_input("attn::attention_output", "O is " + std::to_string(O.rows) + " x " +
+                                                std::to_string(O.cols) + "; expected " +
+                                                std::to_string(A.rows) + " x " +
+                                                std::to_string(V.cols));
+  }
+  const std::size_t nk = A.cols;
+  for (std::size_t i = 0; i < O.rows; ++i) {
+    auto out = O.row(i);
+    std::fill(out.begin(), out.end(), 0.0f);
+    if (nk == 0) continue;
+    for (std::size_t j = 0; j < nk; ++j) {
+      const float w = A(i, j);
+      for (std::size_t c = 0; c < O.cols; ++c) out[c] += w * V(j, c);
+    }
+    // weighted average of the values
+    for (float& x : out) x /= static_cast<float>(nk);
+  }
+}
+
+void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+               bool causal) {
+  if (V.rows != K.rows) {
+    invalid_input("attn::attention", "V has " + std::to_string(V.rows) + " rows but K has " +
+                                         std::to_string(K.rows) + "; expected V.rows == K.rows");
+  }
+  if (O.rows != Q.rows || O.cols != V.cols) {
+    invalid_input("attn::attention", "O is " + std::to_string(O.rows) + " x " +
+                                         std::to_string(O.cols) + "; expected " +
+                                         std::to_string(Q.rows) + " x " + std::to_string(V.cols));
+  }
+  matrix A(Q.rows, K.rows);
+  attn::attention_weights(Q, K, A, causal);
+  attn::attention_output(A, V, O);
+}
+
+}  // namespace attn
