@@ -138,6 +138,15 @@ TEST_CASE("a row of nothing but -inf keeps the empty state and gives weight 0, n
   ATTN_CHECK_CLOSE("weight of 0 in the row [-inf, 0]", 1.0, attn::weight(pushed(std::vector<float>{-inf, 0.0f}), 0.0f), 0.0);
 }
 
+TEST_CASE("any score weighs 0 in the empty state: it has nothing to attend to", "[step9][special]") {
+  // The contract: weight(state, x) = 0 when the state is empty (sum 0), whatever x is,
+  // not e^(x - (-inf)) / 0.
+  const attn::online_softmax empty;
+  for (const float x : {-3.0f, 0.0f, 2.5f, 1e30f, inf}) {
+    ATTN_CHECK_CLOSE("weight(empty state, " + attn::test::fmt(x) + ")", 0.0, attn::weight(empty, x), 0.0);
+  }
+}
+
 TEST_CASE("+inf scores share the weight; a NaN score makes the state NaN for good", "[step9][special]") {
   const std::vector<float> x{1.0f, inf, 5.0f, inf};
   const attn::online_softmax s = pushed(x);
