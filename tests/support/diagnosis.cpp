@@ -20,9 +20,10 @@
 //      (not even within 16 times the bounds, or 1e-3 of its largest value) is ruled out for
 //      the rest of the run: it is named at no later check and not in the summary. So is a
 //      mistake that returns from a call that the student's code refused although the right
-//      function returns (the student refused good input: not what that mistake does). A mistake that explains some failures of a function but not others
-//      is a coincidence, not a diagnosis (dividing by sqrt(n_k) looks like no scaling at all
-//      when n_k = 1). So a function with two mistakes at once gets no name: never a guess.
+//      function returns (the student refused good input: not what that mistake does). A
+//      mistake that explains some failures of a function but not others is a coincidence,
+//      not a diagnosis (dividing by sqrt(n_k) looks like no scaling at all when n_k = 1); so
+//      a function with two mistakes at once gets no name: never a guess.
 // The summary after the run picks the fewest mistakes that explain every diagnosed check
 // (greedily, the one explaining most first); among equals, the one that defines no wrong
 // function whose checks never failed; still equal: "one of" them.
@@ -32,6 +33,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
