@@ -58,6 +58,7 @@ struct memory_reader final : remote::reader {
   std::size_t at = 0;
   explicit memory_reader(const std::vector<unsigned char>& b) : bytes(b) {}
   void raw(void* p, std::size_t n) override {
+    if (n == 0) return;  // an empty vector's data() may be null: no memcpy from or to it
     if (n > bytes.size() - at) throw remote::protocol_error("a recorded call is shorter than its arguments");
     std::memcpy(p, bytes.data() + at, n);
     at += n;
