@@ -64,9 +64,11 @@ fi
 wanted=("${apt_student[@]}")
 [[ $set_name == full ]] && wanted+=("${apt_full[@]}")
 [[ $set_name == fuzz ]] && wanted+=("${apt_fuzz[@]}")
+# One dpkg-query for all of them: ./attn runs this check before every command.
+installed=$'\n'"$(dpkg-query -W -f='${Package} ${Status}\n' "${wanted[@]}" 2>/dev/null || true)"$'\n'
 missing=()
 for p in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ $installed == *$'\n'"$p install ok installed"$'\n'* ]] || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then exit 0; fi
 if ((check_only)); then say "missing: ${missing[*]}"; exit 1; fi
