@@ -16,7 +16,9 @@ A case is
 The check fails on any WRONG case and when fewer than --minimum of the wrong cases are
 right; it prints every case and the figures.
 
-  measure.py --cases DIR --bin DIR [--minimum 0.8]
+The course's own correct variants (tests/variants/, --variants) run as correct cases too.
+
+  measure.py --cases DIR --bin DIR [--variants DIR] [--minimum 0.8]
 """
 
 from __future__ import annotations
@@ -57,8 +59,13 @@ def main() -> int:
     p.add_argument("--cases", type=Path, required=True, help="tests/diagnosis/independent")
     p.add_argument("--bin", type=Path, required=True, help="the build's tests/ folder")
     p.add_argument("--minimum", type=float, default=0.8, help="the least share of wrong cases named rightly")
+    p.add_argument("--variants", type=Path, help="tests/variants: correct step files, run as correct cases too")
     args = p.parse_args()
     cases = json.loads((args.cases / "cases.json").read_text())["cases"]
+    wrong_cases = sum(not c["correct"] for c in cases)
+    for variant in sorted(args.variants.glob("step*_*.cpp")) if args.variants else []:
+        cases.append({"case": f"variant_{variant.stem}", "step": int(variant.stem[4:].split("_")[0]),
+                      "correct": True, "mistake": ""})
     expected = json.loads((args.cases / "expected.json").read_text())["expected"]
     counts = {"right": 0, "silent": 0, "WRONG": 0}
     in_catalogue = right_in_catalogue = 0
@@ -96,13 +103,12 @@ def main() -> int:
                   + (f"   ({why})" if why else ""), flush=True)
             if verdict == "WRONG":
                 problems.append(f"{case['case']}: {why}")
-    wrong_cases = sum(not c["correct"] for c in cases)
     share = right_in_catalogue / wrong_cases if wrong_cases else 1.0
     print(f"\n{wrong_cases} wrong cases: {right_in_catalogue} named rightly ({share:.0%}), "
           f"{counts['silent']} without a name, {counts['WRONG'] - (correct_total - correct_ok)} named wrongly; "
           f"{in_catalogue} of them are mistakes the catalogue holds, {right_in_catalogue} of those named "
           f"({right_in_catalogue / in_catalogue:.0%})." if in_catalogue else "")
-    print(f"{correct_total} correct cases: {correct_ok} pass with no diagnosis.")
+    print(f"{correct_total} correct cases (the course's variants among them): {correct_ok} pass with no diagnosis.")
     if share < args.minimum:
         problems.append(f"{share:.0%} of the wrong cases are named rightly; expected at least {args.minimum:.0%}")
     for line in problems:
