@@ -7,9 +7,9 @@ as what the failures look like. A failure names the entry that breaks a rule.
 
 --list is attn_mistakes, --judge the step's test program of the exercises (the judge, which
 diagnoses), --runner the mistakes runner (the answer key with one entry's functions wrong,
-chosen by ATTN_MISTAKE). Correct solutions need no such check: a diagnosis is only ever made
-on a failing check, and the answer key and the variants pass every test (solutions.step<n>,
-variants.*)."""
+chosen by ATTN_MISTAKE). That correct solutions get no diagnosis is checked apart: the
+course's variants and independently written ones go through the judge in
+diagnosis.independent (tests/diagnosis/measure.py)."""
 
 from __future__ import annotations
 
