@@ -2,8 +2,11 @@
 and restore; the reading of Catch2's XML reports (v2 and v3) and the judge's diagnosis file,
 the points weighted by test-case kind and the report of ./attn step N; and, in a clone with
 a step 2 that divides by d, ./attn step 2 itself (it builds the clone's build/student first:
-a few minutes; ATTN_SKIP_STUDENT_BUILD=1 skips it). Run by ctest (tests/CMakeLists.txt) as:
+a few minutes; ATTN_SKIP_STUDENT_BUILD=1 skips it). Run by ctest (tests/CMakeLists.txt),
+which skips that one, as:
     python3 tests/tools/test_cli.py <path of attn_explain>
+and by CI (.ci/run), once, for that one alone:
+    python3 tests/tools/test_cli.py <path of attn_explain> StudentStepTest
 """
 
 import json
