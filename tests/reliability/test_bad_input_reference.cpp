@@ -1,4 +1,4 @@
-// Bad input everywhere (DESIGN.md, "Bad input"), for the reference and the matrix types:
+// Bad input everywhere (the contract's rules, contract/include/attn/contract.hpp), for the reference and the matrix types:
 // empty inputs, shapes that do not fit, views of absurd shapes, messages that name the
 // function and the sizes, and NaN, +-inf and all -inf rows through every function, on
 // every instruction set. (tests/reference/ has the first shape checks; this file covers

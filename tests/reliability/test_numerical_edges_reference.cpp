@@ -1,7 +1,7 @@
 // Numerical edge cases of the reference, against the double oracle within the bounds of
 // tolerances.hpp, on every instruction set:
 //   - scores near float32 exp's overflow threshold (ln FLT_MAX = 88.7228, and 88.376 where
-//     xsimd 8.1's exp already returns +inf: DESIGN.md, Known pitfalls) and far beyond it;
+//     xsimd 8.1's exp already returns +inf) and far beyond it;
 //   - rows of length 1, and n or d of 1;
 //   - very long rows (10^6 elements);
 //   - values whose products, scores or weights underflow to denormals.

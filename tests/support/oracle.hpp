@@ -1,7 +1,7 @@
 // The ground truth the reference is tested against: plain scalar loops in long double /
 // double, written for obviousness rather than speed. Inputs are floats (exactly what the
 // reference sees); results are doubles, matrices row-major in std::vector<double>.
-// Special values follow DESIGN.md's Bad input policy and contract.hpp.
+// Special values follow the contract's rules (contract/include/attn/contract.hpp).
 #pragma once
 
 #include <algorithm>
