@@ -35,4 +35,19 @@ const entry* find(std::string_view key) {
   return nullptr;
 }
 
+std::string json_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+std::string json_members(const info& m) {
+  return "\"step\": " + std::to_string(m.step) + ", \"id\": " + json_quoted(m.id) +
+         ", \"name\": " + json_quoted(m.name) + ", \"why\": " + json_quoted(m.why) +
+         ", \"hint\": " + std::to_string(m.hint);
+}
+
 }  // namespace attn::mistakes

@@ -27,6 +27,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -72,6 +73,11 @@ const std::vector<entry>& catalogue();
 
 /// The entry "<step>.<id>" (e.g. "2.divides_by_d"), or nullptr.
 const entry* find(std::string_view key);
+
+/// `s` as a JSON string, quotes included (control characters become spaces).
+std::string json_quoted(std::string_view s);
+/// An entry's text as JSON object members: "step": 2, "id": "...", "name", "why", "hint".
+std::string json_members(const info& m);
 
 namespace detail {
 

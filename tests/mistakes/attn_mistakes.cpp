@@ -17,25 +17,12 @@ namespace {
 
 namespace cat = attn::mistakes;
 
-std::string json_text(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string functions_of(const cat::entry& e, std::string_view sep, bool json) {
   std::string s;
   for (std::size_t f = 0; f < cat::function_count; ++f) {
     if (!e.functions[f]) continue;
     const std::string name = attn::remote::function_names[f];
-    s += (s.empty() ? "" : std::string(sep)) + (json ? json_text(name) : "`" + name + "`");
+    s += (s.empty() ? "" : std::string(sep)) + (json ? cat::json_quoted(name) : "`" + name + "`");
   }
   return s;
 }
@@ -90,9 +77,7 @@ int main(int argc, char** argv) {
     std::string out = "{\"mistakes\": [";
     bool first = true;
     for (const auto& e : cat::catalogue()) {
-      out += std::string(first ? "\n  " : ",\n  ") + "{\"step\": " + std::to_string(e.about.step) +
-             ", \"id\": " + json_text(e.about.id) + ", \"name\": " + json_text(e.about.name) +
-             ", \"why\": " + json_text(e.about.why) + ", \"hint\": " + std::to_string(e.about.hint) +
+      out += std::string(first ? "\n  " : ",\n  ") + "{" + cat::json_members(e.about) +
              ", \"functions\": [" + functions_of(e, ", ", true) + "]}";
       first = false;
     }

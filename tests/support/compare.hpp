@@ -258,17 +258,9 @@ refusal refusal_of(F&& f) {
 /// `function` is one name ("scores") or several that are all right ("attention_weights|scores":
 /// a pipeline may let the step it calls refuse the input).
 inline std::string refusal_failure(std::string_view expr, const refusal& r, std::string_view function) {
-  bool names = false;
-  std::string wanted;
-  for (std::size_t at = 0; at <= function.size();) {
-    std::size_t bar = function.find('|', at);
-    if (bar == std::string_view::npos) bar = function.size();
-    const std::string_view one = function.substr(at, bar - at);
-    names = names || r.message.find(one) != std::string::npos;
-    wanted += (wanted.empty() ? "" : " or ") + std::string(one);
-    at = bar + 1;
-  }
-  if (r.invalid && names) return {};
+  if (r.invalid && diagnosis::names_function(r.message, function)) return {};
+  std::string wanted;  // "attention_weights or scores"
+  for (const char c : function) wanted += c == '|' ? std::string(" or ") : std::string(1, c);
   std::string s = std::string(expr) + ": expected std::invalid_argument whose message names " +
                   wanted + ", but ";
   if (r.returned) s += "it returned normally (the bad input was not refused)";

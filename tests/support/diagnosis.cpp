@@ -41,6 +41,7 @@
 #include <tuple>
 
 #include "../course/mistakes/mistake.hpp"
+#include "support/compare.hpp"
 #include "support/diagnosis.hpp"
 
 namespace attn::test::diagnosis {
@@ -123,22 +124,7 @@ local_result run_entry(const cat::entry& e, const call_record& c) {
 /// Same value, bit for bit (NaN matching NaN).
 bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
-/// compare.hpp's rule: does `actual` stand for `reference` within `bound`?
-bool close(double reference, double actual, double bound) {
-  if (std::isnan(reference)) return std::isnan(actual);
-  if (std::isinf(reference)) return actual == reference;
-  if (!std::isfinite(actual)) return false;
-  return std::fabs(actual - reference) <= bound;
-}
-
-std::string json_text(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
-  }
-  return out + "\"";
-}
+using attn::test::detail::close;  // compare.hpp's rule: NaN for NaN, infinities exactly
 
 struct finding {
   std::set<std::size_t> entries;     ///< catalogue indices that reproduce this failure
@@ -194,14 +180,7 @@ class state {
     const call_record& c = calls_.back();
     const auto same_end = [&](const local_result& m) {
       if (returned) return m.how == outcome::returned;
-      if (!invalid || m.how != outcome::invalid_argument) return false;
-      for (std::size_t at = 0; at <= function_names.size();) {
-        std::size_t bar = function_names.find('|', at);
-        if (bar == std::string_view::npos) bar = function_names.size();
-        if (m.message.find(function_names.substr(at, bar - at)) != std::string::npos) return false;
-        at = bar + 1;
-      }
-      return true;
+      return invalid && m.how == outcome::invalid_argument && !names_function(m.message, function_names);
     };
     if (same_end(correct(c))) return {};
     return explain(c, same_end, [](const local_result&) { return false; });
@@ -237,9 +216,8 @@ class state {
       json += std::string(first ? "" : ", ") + "{\"checks\": " + std::to_string(best) + ", \"one_of\": [";
       for (std::size_t k = 0; k < top.size(); ++k) {
         const auto& m = all[top[k]].about;
-        json += std::string(k ? ", " : "") + "{\"step\": " + std::to_string(m.step) + ", \"id\": " +
-                json_text(m.id) + ", \"name\": " + json_text(m.name) + ", \"why\": " + json_text(m.why) +
-                ", \"hint\": " + std::to_string(m.hint) + ", \"text\": " + json_text(line(m)) + "}";
+        json += std::string(k ? ", " : "") + "{" + cat::json_members(m) + ", \"text\": " +
+                cat::json_quoted(line(m)) + "}";
       }
       json += "]}";
       first = false;
@@ -275,19 +253,18 @@ class state {
     calls_.pop_front();
   }
 
+  /// Entry i's result for call c (i = kCorrect: the right function's), computed once.
+  static constexpr std::size_t kCorrect = SIZE_MAX;
   const local_result& run(const call_record& c, std::size_t i) {
     const auto key = std::make_pair(c.serial, i);
     auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, run_entry(cat::catalogue()[i], c)).first;
+    if (it == cache_.end()) {
+      it = cache_.emplace(key, i == kCorrect ? run_correct(c) : run_entry(cat::catalogue()[i], c)).first;
+    }
     return it->second;
   }
 
-  const local_result& correct(const call_record& c) {
-    const auto key = std::make_pair(c.serial, SIZE_MAX);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, run_correct(c)).first;
-    return it->second;
-  }
+  const local_result& correct(const call_record& c) { return run(c, kCorrect); }
 
   /// The part of m's output slot that the check compared, or nullptr when m has none.
   static const double* part(const local_result& m, std::size_t slot, std::size_t at, std::size_t n) {

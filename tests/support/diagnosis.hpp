@@ -16,6 +16,18 @@
 
 namespace attn::test::diagnosis {
 
+/// Does `message` name `function`: one name ("scores"), or any of several
+/// ("attention_weights|scores")?
+inline bool names_function(std::string_view message, std::string_view function) {
+  for (std::size_t at = 0; at <= function.size();) {
+    std::size_t bar = function.find('|', at);
+    if (bar == std::string_view::npos) bar = function.size();
+    if (message.find(function.substr(at, bar - at)) != std::string_view::npos) return true;
+    at = bar + 1;
+  }
+  return false;
+}
+
 /// A value check failed: expected, actual and bounds as compare_elements saw them. Returns
 /// the text to add to the message ("" when no mistake reproduces `actual`).
 using values_hook = std::string (*)(std::span<const double> expected, std::span<const double> actual,

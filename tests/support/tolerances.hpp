@@ -7,8 +7,8 @@
 // (round to nearest, no underflow); a chain of n such factors is within gamma_n =
 // n u / (1 - n u) of 1 (Lemma 3.1). Library functions are assumed accurate to
 // kLibmUlps units in the last place: glibc's expf/logf are below 1 ULP, xsimd's exp is
-// about 1.5 ULP on [-104, 0] (measured: tests/reference/test_reference_exp.cpp); one ULP of a float is at most
-// 2u relative. Results below FLT_MIN may be flushed to zero (xsimd's exp does), which
+// about 1.5 ULP on [-104, 0] (measured: tests/reference/test_reference_exp.cpp); one ULP
+// of a float is at most 2u relative. Results below FLT_MIN may be flushed to zero (xsimd's exp does), which
 // costs at most FLT_MIN absolute.
 //
 // Each bound below is for ONE implementation against the exact result, given exact float
