@@ -79,7 +79,7 @@ struct online_push_without_rescale {
       .step = 9, .id = "online_push_without_rescale", .name = "the old sum not rescaled when the max grows",
       .why = "The running sum l = sum_j e^(x_j - m) is relative to the running max m; when a larger x "
              "arrives every old term becomes e^(x_j - x), so l must be multiplied by e^(m - x) before "
-             "the new 1 is added (for [1, 3, 2] the sum goes 1, 1.135335, 1.503214, not 1, 2, 2.37)",
+             "the new 1 is added (for [1, 3, 2] the sum goes 1, 1.135335, 1.503215, not 1, 2, 2.37)",
       .hint = 1};
   static void push(online_softmax& state, float x) {
     if (std::isnan(x) || std::isnan(state.max)) {

@@ -176,10 +176,6 @@ constexpr double card(int decimals) {
 
 // ------------------------------------------------------------------- extension steps 7-10
 
-/// A number quoted cut off after `decimals` decimal places rather than rounded (step 9's quoted
-/// running sum 1.503214 for 1 + e^-2 + e^-1 = 1.5032147...) is within one unit of its last
-/// place, below it.
-constexpr double truncated(int decimals) { return 2.0 * card(decimals); }
 
 /// Steps 7 and 9. The attention output o = sum_j a_j v_j of one query, in one coordinate.
 /// An implementation either sums the normalised weights times the values (two passes), or
