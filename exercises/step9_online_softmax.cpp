@@ -5,7 +5,7 @@
 // Test with `./attn step 9`.
 //
 // ----------------------------------------------------------------------------------------
-// One pass instead of two (Milakov and Gimelshein 2018)
+// The normaliser in one pass instead of two (Milakov and Gimelshein 2018)
 // ----------------------------------------------------------------------------------------
 // The stable softmax of step 5 reads a row twice: once for the max m, once for the sum.
 // The online softmax keeps both as it goes (attn::online_softmax {max, sum}):
