@@ -97,7 +97,7 @@ struct adds_instead_of_multiplying {
       .step = 1, .id = "adds_instead_of_multiplying", .name = "q[t] + k[t] instead of q[t] * k[t]",
       .why = "The dot product is a sum of products, q[0] k[0] + q[1] k[1] + ...; a sum of sums is "
              "just the total of both vectors and says nothing about how well q matches k (on the "
-             "card it gives 6.5 instead of -1)",
+             "card it gives 5.5 instead of -1)",
       .hint = 1};
   static float dot(span<const float> q, span<const float> k) {
     ref::dot(q, k);
