@@ -9,16 +9,16 @@
 // ----------------------------------------------------------------------------------------
 // The scores of steps 1-5 ignore where tokens are: only their content. ALiBi (Press,
 // Smith and Lewis 2022) adds a penalty that grows linearly with the distance from the
-// query to the key, with a different slope m_h for each attention head h:
+// query to the key, with a different slope lambda_h for each attention head h:
 //
-//     beta_ij = q_i . k_j / sqrt(d) + m_h (j - i) + Mask(i, j)
+//     beta_ij = q_i . k_j / sqrt(d) + lambda_h (j - i) + Mask(i, j)
 //
-// Under the causal mask j <= i, so m_h (j - i) <= 0: the further back a key, the lower
-// its score. Head h uses m_h = 2^(-8h/H), h = 1..H: for H = 8 heads the slopes are
+// Under the causal mask j <= i, so lambda_h (j - i) <= 0: the further back a key, the lower
+// its score. Head h uses lambda_h = 2^(-8h/H), h = 1..H: for H = 8 heads the slopes are
 // 1/2, 1/4, 1/8, ..., 1/256 -- steep heads look locally, shallow heads far back.
 //
-// Shift invariance (step 5) again: m (j - i) = m j - m i, and -m i is the same for every
-// key of row i, so it cancels in the softmax. ALiBi's reference code adds just m j;
+// Shift invariance (step 5) again: lambda (j - i) = lambda j - lambda i, and -lambda i is the same for every
+// key of row i, so it cancels in the softmax. ALiBi's reference code adds just lambda j;
 // under the causal mask the weights are identical.
 //
 // ----------------------------------------------------------------------------------------

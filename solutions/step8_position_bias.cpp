@@ -14,7 +14,7 @@ std::vector<float> alibi_slopes(std::size_t heads) {
   slopes.reserve(heads);
   const double H = static_cast<double>(heads);
   for (std::size_t h = 1; h <= heads; ++h) {
-    // m_h = 2^(-8h/H): a geometric sequence from 2^(-8/H) down to 2^-8 = 1/256.
+    // lambda_h = 2^(-8h/H): a geometric sequence from 2^(-8/H) down to 2^-8 = 1/256.
     slopes.push_back(static_cast<float>(std::exp2(-8.0 * static_cast<double>(h) / H)));
   }
   return slopes;

@@ -30,7 +30,7 @@ float signed_distance(std::size_t i, std::size_t j) { return static_cast<float>(
 struct alibi_heads_from_zero {
   static constexpr info about{
       .step = 8, .id = "alibi_heads_from_zero", .name = "heads counted from 0 in the slopes",
-      .why = "The slopes are m_h = 2^(-8h/H) for h = 1..H; counting h from 0 makes the first slope "
+      .why = "The slopes are lambda_h = 2^(-8h/H) for h = 1..H; counting h from 0 makes the first slope "
              "2^0 = 1 and the last 2^(-8(H-1)/H), which never reaches 1/256 (for 8 heads 1, 1/2, ..., "
              "1/128 instead of 1/2, ..., 1/256)",
       .hint = 1};
@@ -44,7 +44,7 @@ ATTN_MISTAKE(alibi_heads_from_zero);
 struct alibi_natural_base {
   static constexpr info about{
       .step = 8, .id = "alibi_natural_base", .name = "e^(-8h/H) instead of 2^(-8h/H)",
-      .why = "ALiBi's slopes are powers of two, m_h = 2^(-8h/H), from 2^(-8/H) down to 2^-8 = 1/256; "
+      .why = "ALiBi's slopes are powers of two, lambda_h = 2^(-8h/H), from 2^(-8/H) down to 2^-8 = 1/256; "
              "std::exp is e^x, which makes every slope smaller (the last e^-8 = 0.00034 instead of "
              "1/256); std::exp2 is 2^x",
       .hint = 1};
@@ -78,7 +78,7 @@ ATTN_MISTAKE(alibi_exponent_integer_division);
 struct alibi_slopes_reversed {
   static constexpr info about{
       .step = 8, .id = "alibi_slopes_reversed", .name = "the slopes smallest first",
-      .why = "Head h (counting from 1) gets m_h = 2^(-8h/H), so the slopes come largest first: 1/2, "
+      .why = "Head h (counting from 1) gets lambda_h = 2^(-8h/H), so the slopes come largest first: 1/2, "
              "1/4, ..., 1/256 for 8 heads; in the other order each head gets another head's slope, "
              "and the steep, local heads and the flat, far-looking ones swap places",
       .hint = 1};
