@@ -15,8 +15,8 @@
 //    out the weights are: ln 3 = 1.0986 for uniform over 3, 0.8324 for softmax([1,2,3]),
 //    0.0030 for softmax([8,16,24]), 0 for one-hot.
 // 3. Saturated softmax has vanishing gradients. The Jacobian of a = softmax(s) is
-//        J_ij = d a_i / d s_j = a_i (delta_ij - a_j),   i.e.  J = diag(a) - a a^T.
-//    Its trace sum_i a_i (1 - a_i) is 0.4895 for softmax([1,2,3]) but 0.00067 for
+//        J_jl = d a_j / d s_l = a_j (delta_jl - a_l),   i.e.  J = diag(a) - a a^T.
+//    Its trace sum_j a_j (1 - a_j) is 0.4895 for softmax([1,2,3]) but 0.00067 for
 //    softmax([8,16,24]): the gradient through the weights all but vanishes, and
 //    training stalls or lurches. That is the "training instability" of the card, and
 //    why beta_ij divides by sqrt(d).
@@ -36,7 +36,7 @@
 //   entropy(a) -> float      a: span<const float> of weights; natural log (nats).
 //                            Empty -> 0.
 //   softmax_jacobian(a, J)   a: weights, length n; J: n x n output (matrix_view),
-//                            J(i, j) = a_i * ((i == j ? 1 : 0) - a_j).
+//                            J(j, l) = a_j * ((j == l ? 1 : 0) - a_l).
 //
 // ----------------------------------------------------------------------------------------
 // Bad input
@@ -54,8 +54,8 @@
 //      do not skip NaN: NaN == 0 is false, so a plain `== 0` test already lets it through.
 //   2. Natural log (std::log), not log base 2 (std::log2): the tests expect ln n for
 //      uniform weights, 1.0986 for n = 3, not 1.585.
-//   3. The Jacobian has a diagonal term. -a_i a_j alone (forgetting delta_ij) is wrong on
-//      the diagonal: J_ii = a_i (1 - a_i). Check: every row of J sums to 0.
+//   3. The Jacobian has a diagonal term. -a_j a_l alone (forgetting delta_jl) is wrong on
+//      the diagonal: J_jj = a_j (1 - a_j). Check: every row of J sums to 0.
 //   4. dot_variance: square the dot product of each sample, then average; averaging first
 //      and squaring at the end gives about 0.
 //
@@ -97,7 +97,7 @@ float entropy([[maybe_unused]] std::span<const float> a) {
 }
 
 void softmax_jacobian([[maybe_unused]] std::span<const float> a, [[maybe_unused]] matrix_view J) {
-  // TODO: check J is n x n, then J(i, j) = a_i * (delta_ij - a_j).
+  // TODO: check J is n x n, then J(j, l) = a_j * (delta_jl - a_l).
   throw attn::not_implemented(6, "why attention training goes unstable",
                               "attn::softmax_jacobian", "exercises/step6_instability.cpp");
 }

@@ -58,12 +58,12 @@ void softmax_jacobian(std::span<const float> a, matrix_view J) {
                             " but a has " + std::to_string(n) + " elements; expected J to be " +
                             std::to_string(n) + " x " + std::to_string(n));
   }
-  // d a_i / d s_j = a_i (delta_ij - a_j): raising s_i raises a_i (the diagonal term) and
-  // takes weight from everyone else. a_i (1 - a_i) keeps accuracy when a_i is near 1.
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < n; ++j) {
-      const float delta = (i == j) ? 1.0f : 0.0f;
-      J(i, j) = a[i] * (delta - a[j]);
+  // d a_j / d s_l = a_j (delta_jl - a_l): raising s_j raises a_j (the diagonal term) and
+  // takes weight from everyone else. a_j (1 - a_j) keeps accuracy when a_j is near 1.
+  for (std::size_t j = 0; j < n; ++j) {
+    for (std::size_t l = 0; l < n; ++l) {
+      const float delta = (j == l) ? 1.0f : 0.0f;
+      J(j, l) = a[j] * (delta - a[l]);
     }
   }
 }

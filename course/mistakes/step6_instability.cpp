@@ -39,7 +39,7 @@ double itself(double x) { return x; }
 struct variance_of_mean_not_square {
   static constexpr info about{
       .step = 6, .id = "variance_of_mean_not_square", .name = "averaged q.k instead of its square",
-      .why = "The mean of q.k is 0, so its variance is the mean of the squares (1/N) sum_s (q_s.k_s)^2, "
+      .why = "The mean of q.k is 0, so its variance is the mean of the squares (1/N) sum_r (q^(r).k^(r))^2 over the N samples, "
              "which is about d; averaging the dot products themselves (or squaring their average) gives "
              "about 0 whatever d is",
       .hint = 2};
@@ -209,8 +209,8 @@ float a_i_for_a_j(span<const float> a, std::size_t i, std::size_t j) {
 struct jacobian_without_diagonal {
   static constexpr info about{
       .step = 6, .id = "jacobian_without_diagonal", .name = "the Jacobian without its diagonal term",
-      .why = "J = diag(a) - a a^T: raising score s_i raises its own weight, so J_ii = a_i (1 - a_i); "
-             "-a_i a_j alone is wrong on the diagonal, and its rows sum to -a_i instead of 0 (shift "
+      .why = "J = diag(a) - a a^T: raising score s_j raises its own weight, so J_jj = a_j (1 - a_j); "
+             "-a_j a_l alone is wrong on the diagonal, and its rows sum to -a_j instead of 0 (shift "
              "invariance: moving every score together changes no weight)",
       .hint = 4};
   static void softmax_jacobian(span<const float> a, matrix_view J) { jacobian_with<&minus_outer>(a, J); }
@@ -220,8 +220,8 @@ ATTN_MISTAKE(jacobian_without_diagonal);
 struct jacobian_diagonal_only {
   static constexpr info about{
       .step = 6, .id = "jacobian_diagonal_only", .name = "the Jacobian without its -a a^T term",
-      .why = "J_ij = a_i (delta_ij - a_j): besides diag(a), each weight a_i loses a_i a_j when score s_j "
-             "grows, since the weights share a total of 1; diag(a) alone has rows summing to a_i instead of "
+      .why = "J_jl = a_j (delta_jl - a_l): besides diag(a), each weight a_j loses a_j a_l when score s_l "
+             "grows, since the weights share a total of 1; diag(a) alone has rows summing to a_j instead of "
              "0 and does not vanish for one-hot weights",
       .hint = 4};
   static void softmax_jacobian(span<const float> a, matrix_view J) { jacobian_with<&diagonal_only>(a, J); }
@@ -230,9 +230,9 @@ ATTN_MISTAKE(jacobian_diagonal_only);
 
 struct jacobian_a_i_for_a_j {
   static constexpr info about{
-      .step = 6, .id = "jacobian_a_i_for_a_j", .name = "a_i (delta_ij - a_i) instead of a_i (delta_ij - a_j)",
-      .why = "J_ij = d a_i / d s_j = a_i (delta_ij - a_j) involves the weights of both positions; with a_i "
-             "twice the diagonal is still right but every off-diagonal entry is -a_i^2 instead of -a_i a_j, "
+      .step = 6, .id = "jacobian_a_i_for_a_j", .name = "a_j (delta_jl - a_j) instead of a_j (delta_jl - a_l)",
+      .why = "J_jl = d a_j / d s_l = a_j (delta_jl - a_l) involves the weights of both positions; with a_j "
+             "twice the diagonal is still right but every off-diagonal entry is -a_j^2 instead of -a_j a_l, "
              "and the rows no longer sum to 0",
       .hint = 4};
   static void softmax_jacobian(span<const float> a, matrix_view J) { jacobian_with<&a_i_for_a_j>(a, J); }
