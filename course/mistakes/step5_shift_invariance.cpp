@@ -72,7 +72,7 @@ struct softmax_without_max {
   static constexpr info about{
       .step = 5, .id = "softmax_without_max", .name = "the max not subtracted before exp",
       .why = "Shift invariance is what makes the softmax stable: exp(x_j - m) with m the row's max never "
-             "exceeds 1, but exp(x_j) overflows to inf once x_j > 88.72 (and underflows to 0 below about -103), "
+             "exceeds 1, but exp(x_j) overflows to inf once x_j > 88.72 (and underflows to 0 below ln 2^-150 = -103.97), "
              "so [1000, 1001, 1002] gives inf / inf = NaN instead of softmax([0, 1, 2]) = [0.090, 0.245, 0.665]",
       .hint = 1};
   static void stable_softmax(span<float> row) {
