@@ -2,7 +2,7 @@
 # The fresh-machine check: runs the README's two Quick start commands, exactly as the
 # README writes them, on a pristine Debian root, as an ordinary user with sudo rights.
 #
-#   sudo scripts/fresh-machine.sh [--rev REV] [--logs DIR] [--keep] bookworm|trixie
+#   sudo scripts/fresh-machine.sh [--rev REV] [--logs DIR] [--keep] [--warm] bookworm|trixie
 #
 # What it does, in order:
 #   1. builds a pristine root with mmdebstrap (minbase, plus git, sudo and ca-certificates
@@ -12,29 +12,32 @@
 #   3. clones REV (default: HEAD) of this repository into /home/student/attn;
 #   4. runs each Quick start block of README.md there as 'student', timed, output to the
 #      terminal and to DIR/<suite>-<n>.log (default DIR: build/fresh-machine);
-#   5. times the first './attn' once more in a second clone: the "warm" machine, every
-#      package installed but nothing built;
+#   5. with --warm, times the first './attn' once more in a second clone: the "warm"
+#      machine, every package installed but nothing built (the README's timing table; CI
+#      leaves it out to save two minutes a suite);
 #   6. prints each command's time and exit status; exits 1 when either README command fails.
 # The root and its mounts are gone when it ends, however it ends (--keep leaves the root
 # for a look inside: sudo chroot <root> runuser -l student).
 #
-# Needs root and mmdebstrap (sudo apt-get install mmdebstrap); about 10 minutes a suite on
+# Needs root and mmdebstrap (sudo apt-get install mmdebstrap); about 20 minutes a suite on
 # two cores, nearly all of it the README's own commands.
 set -euo pipefail
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { printf 'fresh-machine: %s\n' "$*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rev=HEAD
 logs="$repo/build/fresh-machine"
 keep=0
+warm=0
 suite=""
 while (($#)); do
   case "$1" in
     --rev) rev=${2:?--rev needs a commit}; shift ;;
     --logs) logs=${2:?--logs needs a folder}; shift ;;
     --keep) keep=1 ;;
+    --warm) warm=1 ;;
     -h|--help) usage; exit 0 ;;
     bookworm|trixie) suite=$1 ;;
     *) die "unknown argument '$1'; expected bookworm or trixie (--help lists the options)" ;;
@@ -157,7 +160,9 @@ folders=(attn attn attn-warm)
 scripts=("${blocks[0]}" "${blocks[1]}" "${blocks[0]}")
 results=()
 failed=0
-for i in 0 1 2; do
+runs=(0 1)
+((warm)) && runs+=(2)
+for i in "${runs[@]}"; do
   if ((i == 2)); then
     ((failed)) && break
     clone attn-warm
