@@ -9,7 +9,8 @@
 #     and links to the stub, the answer key, the tests (once they exist), the contract and
 #     the reference;
 #   - the instability page shows the report's table; the pictures were drawn and copied;
-#   - with a local MathJax, the parts the pages load are next to the HTML (offline).
+#   - with a local MathJax, the parts the pages load are next to the HTML (offline);
+#   - the teaching text's numbers and citations were checked (check_text.py) on the way.
 string(REPLACE "," ";" step_pages "${STEP_PAGES}")
 set(failures "")
 macro(fail what)
@@ -37,6 +38,11 @@ function(page_text page out)
   string(REPLACE "&#160;" " " text "${text}")
   set(${out} "${text}" PARENT_SCOPE)
 endfunction()
+
+# The build checked the teaching text (check_text.py) before it ran Doxygen.
+if(NOT EXISTS "${GENERATED}/../text_checked.stamp")
+  fail("the docs were built without the text check; expected docs/check_text.py to run first")
+endif()
 
 file(READ "${HTML}/index.html" index)
 if(NOT index MATCHES "MathJax")
