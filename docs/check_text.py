@@ -48,7 +48,8 @@ and the worked examples print the computed ones.
 **Citations.** An author-year citation in the teaching text ("Zhai et al. (2023)",
 "Blanchard, Higham and Higham (2021)", "Press, Smith and Lewis 2022", "Higham 2002") must have
 its entry in docs/references.md: an anchor ref_<first author's surname><year>; "et al."
-without a year is an error too.
+without a year is an error too, and so is a file that names a method after its paper
+(FlashAttention, ALiBi: NAMED_WORKS below) without citing that paper.
 
 Every failure names the file, the line, what is wrong and what is expected.
 """
@@ -446,6 +447,10 @@ CITATION = re.compile(
     r"(?:,\s*|\s+)\(?(?P<year>(?:19|20)\d\d)\)?(?![\d])")
 
 
+# Methods the text names after the paper that introduced them: a file that names one cites it.
+NAMED_WORKS = {"FlashAttention": "ref_dao2022", "ALiBi": "ref_press2022"}
+
+
 def ascii_key(name):
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
 
@@ -460,7 +465,7 @@ def check_citations(root, files):
         text, starts = "", []
         for line in lines:
             starts.append(len(text))
-            text += re.sub(r"^\s*(///?|\*)\s?", "", line) + " "
+            text += re.sub(r"^\s*(/+!?|!|\*)\s?", "", line) + " "  # Doxygen's /// and //!
         cited = set()
         for m in CITATION.finditer(text):
             cited.add(m.start())
@@ -469,6 +474,13 @@ def check_citations(root, files):
                 lineno = max(i for i, s in enumerate(starts, 1) if s <= m.start())
                 failures.append(f"{path}:{lineno}: the citation '{' '.join(m.group(0).split())}' has no entry "
                                 f"in docs/references.md; expected one with \\anchor {key}")
+        keys = {f"ref_{ascii_key(m.group('first'))}{m.group('year')}" for m in CITATION.finditer(text)}
+        for name, key in NAMED_WORKS.items():
+            at = -1 if path.startswith("course/mistakes/") else text.find(name)  # entries are short
+            if at >= 0 and key not in keys:
+                lineno = max(i for i, s in enumerate(starts, 1) if s <= at)
+                failures.append(f"{path}:{lineno}: names {name} but never cites its paper; expected "
+                                f"the author-year citation of docs/references.md's \\anchor {key} in this file")
         # "Zhai et al. show": a citation must say which work, with its year.
         for m in re.finditer(rf"(?P<first>{AUTHOR})\s+et\s+al\.?", text):
             if m.start() not in cited:

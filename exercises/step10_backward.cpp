@@ -8,20 +8,20 @@
 // ----------------------------------------------------------------------------------------
 // Training needs dL/ds, the gradient of a loss L with respect to the scores s, given
 // g = dL/da with respect to the weights a = softmax(s). The chain rule with step 6's
-// Jacobian J_ij = d a_i / d s_j = a_i (delta_ij - a_j):
+// Jacobian J_lj = d a_l / d s_j = a_l (delta_lj - a_j):
 //
-//     (dL/ds)_j = sum_i g_i J_ij = a_j g_j - a_j sum_i a_i g_i = a_j (g_j - <g, a>)
+//     (dL/ds)_j = sum_l g_l J_lj = a_j g_j - a_j sum_l a_l g_l = a_j (g_j - <g, a>)
 //
 // One dot product and one pass: O(n), where forming J costs O(n^2). Note what it says:
 // the gradient is a_j times how much g_j beats the weighted average of g. Its entries sum
 // to 0 (shift invariance: moving every score together changes nothing).
 //
 // ----------------------------------------------------------------------------------------
-// Worked example: two scores with gap s
+// Worked example: two scores with gap Delta
 // ----------------------------------------------------------------------------------------
-//   a = softmax([s, 0]) = [sigma(s), 1 - sigma(s)],  g = [1, -1]
+//   a = softmax([Delta, 0]) = [sigma(Delta), 1 - sigma(Delta)],  g = [1, -1]
 //   <g, a> = 2 sigma - 1,   grad_s = 2 sigma (1 - sigma) [1, -1]
-//   s = 0: 0.5 [1, -1];   s = 2: 0.2100 [1, -1];   s = 10: 9.08e-5 [1, -1]
+//   Delta = 0: 0.5 [1, -1];  Delta = 2: 0.2100 [1, -1];  Delta = 10: 9.08e-5 [1, -1]
 // As the weights saturate the gradient vanishes: the instability of step 6, measured.
 //
 // ----------------------------------------------------------------------------------------
@@ -29,17 +29,20 @@
 // ----------------------------------------------------------------------------------------
 //   softmax_backward(a, grad_a, grad_s)
 //       a, grad_a: span<const float> of length n;  grad_s: span<float> of length n, output.
-//   Lengths that differ -> attn::invalid_input("attn::softmax_backward", "...; expected ...").
-//   NaN in, NaN out.
+//   Lengths that differ -> attn::invalid_input("attn::softmax_backward", "...; expected ..."),
+//   naming the three lengths.
+//   NaN in, NaN out: a NaN in grad_a makes <g, a> and so every entry NaN, even where
+//   a_j = 0 (0 x NaN = NaN): do not skip zero weights.
 //
 // ----------------------------------------------------------------------------------------
 // THE TRAPS
 // ----------------------------------------------------------------------------------------
-//   1. The mean is weighted by a: <g, a> = sum_i g_i a_i, not (1/n) sum_i g_i.
+//   1. The mean is weighted by a: <g, a> = sum_l g_l a_l, not (1/n) sum_l g_l.
 //   2. a_j multiplies the WHOLE difference: a_j g_j - <g, a> (missing a_j on the second
 //      term) is wrong, and its entries no longer sum to 0.
 //   3. Compute <g, a> once, before the loop that writes grad_s: recomputing it inside the
-//      loop is O(n^2).
+//      loop is O(n^2), and the tests time your function at n and 64 n to check the O(n):
+//      no speed target, only the growth (at most 512x for 64x more entries).
 //
 // ----------------------------------------------------------------------------------------
 // Help

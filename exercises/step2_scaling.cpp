@@ -46,7 +46,8 @@
 // Bad input: attn::invalid_input("attn::<function>", "<what was wrong>; expected <what>")
 // ----------------------------------------------------------------------------------------
 //   * scaled_score: q and k of different lengths; d = 0 (empty q and k).
-//   * scores: Q.cols != K.cols; d = Q.cols = 0; S not n_q x n_k. Name the sizes, e.g.
+//   * scores: Q.cols != K.cols; d = Q.cols = 0; S not n_q x n_k.
+//   Every message names the sizes (std::to_string; "d = 0" for d = 0), e.g.
 //       "S is 5 x 3 but Q has 3 rows and K has 5 rows; expected S to be 3 x 5".
 //   * NaN in, NaN out.
 //

@@ -39,7 +39,8 @@
 // Bad input and special rows
 // ----------------------------------------------------------------------------------------
 //   attention_weights: the shape errors of scores() (Q.cols != K.cols, d = 0, A not
-//     n_q x n_k) -> attn::invalid_input("attn::attention_weights", "...; expected ...").
+//     n_q x n_k) -> attn::invalid_input("attn::attention_weights", "...; expected ..."),
+//     naming the sizes as scores() does.
 //   log_sum_exp:    empty row or all -inf -> -inf;  any +inf -> +inf;  any NaN -> NaN
 //                   (NaN wins over +inf).
 //   stable_softmax: empty row -> leave it;  any NaN -> the whole row NaN;

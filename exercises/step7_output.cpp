@@ -33,7 +33,8 @@
 //   attention(Q, K, V, O, causal)   the whole of attention:
 //       Q: n_q x d, K: n_k x d, V: n_k x d_v, O: n_q x d_v.
 //       attn::attention_weights (your step 5) into an attn::matrix A(n_q, n_k), then
-//       attn::attention_output(A, V, O).
+//       attn::attention_output(A, V, O) -- under the causal mask, for query i, over the
+//       first i + 1 keys only (see the special values below).
 //
 // ----------------------------------------------------------------------------------------
 // Bad input
@@ -41,8 +42,13 @@
 //   attention_output: A.cols != V.rows, or O not A.rows x V.cols ->
 //       attn::invalid_input("attn::attention_output", "A is 2 x 3 but V is 4 x 1; expected ...");
 //   attention: V.rows != K.rows, O not Q.rows x V.cols, and the shape errors of scores()
-//       -> invalid_input naming "attn::attention" (or the step 5 function it calls).
-//   NaN in, NaN out: a NaN weight or value makes that output NaN.
+//       -> invalid_input naming "attn::attention" (or, for Q and K, the step 5 function
+//       it calls) and the sizes; V and O are attention's to check, not attention_output's.
+//   NaN in, NaN out: a NaN weight or value makes that output NaN -- even behind a weight
+//       of 0 (0 x NaN = NaN), so do not skip zero weights in attention_output.
+//   Except the causal mask: under it query i depends on keys and values 0..i only. A
+//       masked key (j > i) contributes nothing whatever its rows hold (NaN, inf), exactly
+//       as if it were not there, so attention must not read V's rows j > i for query i.
 //
 // ----------------------------------------------------------------------------------------
 // THE TRAPS

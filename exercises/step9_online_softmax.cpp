@@ -18,8 +18,9 @@
 //
 //     merge:    m = max(m_a, m_b),   l = l_a e^(m_a - m) + l_b e^(m_b - m)
 //
-// At the end, the weight of x_j is e^(x_j - m) / l. FlashAttention carries the same
-// rescale into the output: o' = o e^(m - m') + e^(beta_ij - m') v_j, and finally o / l.
+// At the end, the weight of x_j is e^(x_j - m) / l. FlashAttention (Dao et al. 2022)
+// carries the same rescale into the output: o' = o e^(m - m') + e^(beta_ij - m') v_j,
+// and finally o / l.
 // Then the n_q x n_k weight matrix never exists: one pass over the keys, in blocks.
 //
 // ----------------------------------------------------------------------------------------
@@ -50,13 +51,18 @@
 //   1. The empty state has m = -inf. Pushing -inf into it must NOT compute
 //      e^(-inf - (-inf)) = e^NaN: pushing -inf changes nothing. A query whose scores are
 //      all -inf ends with l = 0 and gets weights 0 and an output of ZEROS, not NaN.
-//   2. +inf: when x == m (both +inf) the term is e^0 = 1; never compute inf - inf.
-//   3. NaN in, NaN out: a NaN score makes the state NaN for good (max and sum).
+//   2. +inf: when x == m (both +inf) the term is e^0 = 1; never compute inf - inf. In
+//      streaming_attention too: +inf scores share the weight equally, the rest get 0,
+//      exactly as in step 7's attention.
+//   3. NaN in, NaN out: a NaN score makes the state NaN for good (max and sum). In
+//      streaming_attention every key up to i (causal) or n_k adds its term even when its
+//      weight is 0, so a NaN value there gives NaN; keys after i under the causal mask are
+//      never read, so NaN or inf in their rows changes nothing (as in step 7).
 //   4. Forgetting the rescale (l' = l + e^(x - m')) gives the right answer whenever the max
 //      never grows -- e.g. on sorted descending rows -- and wrong answers otherwise.
 //   5. merge with the empty state must return the other state unchanged.
-//   6. block_size == 0 -> attn::invalid_input("attn::streaming_attention", "...");
-//      shape errors as in step 7's attention.
+//   6. block_size == 0 -> attn::invalid_input("attn::streaming_attention", "block_size = 0...");
+//      shape errors as in step 7's attention, naming attn::streaming_attention and the sizes.
 //
 // ----------------------------------------------------------------------------------------
 // Help

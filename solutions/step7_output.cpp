@@ -56,7 +56,18 @@ void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, ma
   // The weights of step 5 (which checks Q and K), then their weighted sum of the values.
   attn::matrix A(Q.rows, K.rows);
   attn::attention_weights(Q, K, A, causal);
-  attn::attention_output(A, V, O);
+  if (!causal) {
+    attn::attention_output(A, V, O);
+    return;
+  }
+  // Under the causal mask query i reads keys and values 0..i only: a masked key contributes
+  // nothing, whatever its value row holds (0 x NaN would be NaN). So row i of O is the
+  // product of the visible part of row i of A with the first i + 1 rows of V.
+  for (std::size_t i = 0; i < O.rows; ++i) {
+    const std::size_t visible = std::min(K.rows, i + 1);
+    attn::attention_output(const_matrix_view(A.row(i).data(), 1, visible),
+                           const_matrix_view(V.data, visible, V.cols), matrix_view(O.row(i).data(), 1, O.cols));
+  }
 }
 //! [attention]
 

@@ -83,7 +83,8 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     const auto o = O.row(i);
     std::fill(o.begin(), o.end(), 0.0f);  // the unnormalised output, relative to state.max
     online_softmax state;                 // running max and sum: empty
-    // Under the causal mask keys j > i have weight 0: simply never visit them.
+    // Under the causal mask keys j > i are not there for query i: never visit them (their
+    // values, NaN or not, contribute nothing).
     const std::size_t visible = causal ? std::min(K.rows, i + 1) : K.rows;
     for (std::size_t start = 0; start < visible; start += block_size) {
       const std::size_t end = std::min(visible, start + block_size);
@@ -99,7 +100,14 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
         state = merged;
         break;
       }
-      if (merged.sum == 0.0f) continue;  // every score so far is -inf
+      if (merged.sum == 0.0f) {
+        // Every score so far is -inf: weight 0, but a visible key still takes part, so that
+        // a NaN or inf value gives NaN as in attention() (0 x NaN = NaN: NaN in, NaN out).
+        for (std::size_t j = start; j < end; ++j) {
+          for (std::size_t c = 0; c < o.size(); ++c) o[c] += 0.0f * V(j, c);
+        }
+        continue;
+      }
       // The max may have grown: rescale what o holds from state.max to merged.max
       // (an empty state holds o = 0, and its max is -inf: the factor is 0).
       const float rescale = state.sum == 0.0f ? 0.0f : exp_below(state.max, merged.max);
@@ -112,11 +120,9 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     }
     if (std::isnan(state.max)) {
       std::fill(o.begin(), o.end(), quiet_nan);
-    } else if (state.sum == 0.0f) {
-      std::fill(o.begin(), o.end(), 0.0f);  // a query with nothing to attend to gets zeros
-    } else {
+    } else if (state.sum != 0.0f) {
       for (float& x : o) x /= state.sum;
-    }
+    }  // state.sum == 0: nothing to attend to; o holds 0 v_j summed, zeros for finite values
   }
 }
 //! [streaming_attention]

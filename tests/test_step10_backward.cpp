@@ -9,11 +9,13 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/catch.hpp"
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/growth.hpp"
 #include "support/tolerances.hpp"
 
 namespace {
@@ -53,6 +55,37 @@ std::vector<double> backward_bounds(std::span<const float> a, std::span<const fl
   std::vector<double> b;
   for (std::size_t j = 0; j < a.size(); ++j) b.push_back(tol::softmax_backward(a[j], g[j], s, a.size(), implementations));
   return b;
+}
+
+// The O(n) check: two sizes 64 times apart. O(n) grows about 64 times, O(n^2) about 4096
+// times; the limit is their geometric mean, 512, a margin of 8 either way. The large size
+// keeps an O(n^2) version well under a second per call (also under sanitizers); the small
+// one is timed in batches long enough to be far above the clock's resolution.
+constexpr std::size_t kGrowthSmall = 128, kGrowthLarge = 64 * kGrowthSmall;
+constexpr double kGrowthLimit = 512.0;
+using backward_fn = decltype(&attn::softmax_backward);
+
+/// How many times longer `backward` takes for kGrowthLarge entries than for kGrowthSmall
+/// (the least seconds per call over batches of calls, each size: support/growth.hpp).
+double backward_growth(backward_fn backward, double* small_seconds = nullptr, double* large_seconds = nullptr) {
+  const auto inputs_of = [](std::size_t n) {
+    auto gen = attn::test::rng(1005);
+    std::vector<float> a = attn::test::uniform_row(gen, n, -3.0f, 3.0f);
+    attn::ref::stable_softmax(a);
+    return std::pair{a, attn::test::uniform_row(gen, n, -1.0f, 1.0f)};
+  };
+  const auto small = inputs_of(kGrowthSmall), large = inputs_of(kGrowthLarge);
+  std::vector<float> out1(kGrowthSmall), out2(kGrowthLarge);
+  const double t1 = attn::test::seconds_per_call([&] { backward(small.first, small.second, out1); });
+  const double t2 = attn::test::seconds_per_call([&] { backward(large.first, large.second, out2); });
+  if (small_seconds) *small_seconds = t1;
+  if (large_seconds) *large_seconds = t2;
+  return t2 / t1;
+}
+
+/// backward_growth for the diagnosis, which times the right function and the catalogue's.
+double backward_growth_probe(void (*implementation)()) {
+  return backward_growth(reinterpret_cast<backward_fn>(implementation));
 }
 
 }  // namespace
@@ -194,6 +227,57 @@ TEST_CASE("one-hot weights pass no gradient, uniform weights pass g minus its me
                        grad, backward_bounds(uniform, g, 1), inputs().add("grad_a", g));
 }
 
+TEST_CASE("a NaN weight makes every entry NaN: <g, a> takes every term", "[step10][special]") {
+  // NaN in, NaN out, with the NaN in a rather than in grad_a: <g, a> = 0.5 * 1 + NaN * 2 +
+  // 0.5 * 4 is NaN, so every entry a_j (g_j - <g, a>) is NaN, also where a_j = 0.5. Leaving
+  // the NaN weight out of <g, a> (a test such as !isnan(a_l), or a_l > 0) makes only entry 1 NaN.
+  const std::vector<float> a{0.5f, qnan, 0.5f}, g{1.0f, 2.0f, 4.0f};
+  std::vector<float> grad(3, 0.0f);
+  attn::softmax_backward(a, g, grad);
+  ATTN_CHECK_ALL_CLOSE("softmax_backward with a NaN weight (every entry NaN)", std::vector<double>(3, qnan), grad, 0.0,
+                       inputs().add("a", a).add("grad_a", g));
+  const std::vector<float> a2{qnan, 0.0f, 1.0f}, g2{-1.0f, 3.0f, 0.5f};
+  std::vector<float> grad2(3, 0.0f);
+  attn::softmax_backward(a2, g2, grad2);
+  ATTN_CHECK_ALL_CLOSE("softmax_backward with a NaN first weight (every entry NaN)", std::vector<double>(3, qnan), grad2,
+                       0.0, inputs().add("a", a2).add("grad_a", g2));
+}
+
+TEST_CASE("a NaN or inf in grad_a makes every entry NaN, even where a_j = 0: <g, a> is NaN", "[step10][special]") {
+  // <g, a> = 0.5 * 1 + 0 * NaN + 0.5 * 2 = NaN, and 1 * 2 + 0 * inf = NaN: a weight of 0 does
+  // not remove a term (0 x NaN = NaN: NaN in, NaN out), so every entry a_j (g_j - <g, a>) is NaN.
+  const std::vector<float> a{0.5f, 0.0f, 0.5f}, g{1.0f, qnan, 2.0f};
+  std::vector<float> grad(3, 0.0f);
+  attn::softmax_backward(a, g, grad);
+  ATTN_CHECK_ALL_CLOSE("softmax_backward with a NaN in grad_a where a_j = 0", std::vector<double>(3, qnan), grad, 0.0,
+                       inputs().add("a", a).add("grad_a", g));
+  const std::vector<float> one_hot{1.0f, 0.0f}, g_inf{2.0f, std::numeric_limits<float>::infinity()};
+  std::vector<float> grad2(2, 0.0f);
+  attn::softmax_backward(one_hot, g_inf, grad2);
+  ATTN_CHECK_ALL_CLOSE("softmax_backward with grad_a = inf where a_j = 0", std::vector<double>(2, qnan), grad2, 0.0,
+                       inputs().add("a", one_hot).add("grad_a", g_inf));
+}
+
+TEST_CASE("the gradient takes O(n): 64 times the entries take far less than 4096 times as long", "[step10][property]") {
+  // No speed target: only how the time grows, measured on this machine (steady_clock, the
+  // least of several batches of calls). O(n) grows about 64x, O(n^2) about 4096x.
+  double t1 = 0.0, t2 = 0.0;
+  const double growth = backward_growth(&attn::softmax_backward, &t1, &t2);
+  if (growth > kGrowthLimit) {
+    std::string message = "softmax_backward grew " + attn::test::fmt_short(growth) + "x for 64x more entries (" +
+                          std::to_string(kGrowthSmall) + " -> " + std::to_string(kGrowthLarge) + ", " +
+                          attn::test::fmt_short(t1 * 1e6) + " -> " + attn::test::fmt_short(t2 * 1e6) +
+                          " microseconds per call): O(n^2), where O(n) grows about 64x (the limit, " +
+                          attn::test::fmt_short(kGrowthLimit) + "x, is halfway to O(n^2)'s 4096x); compute <g, a> " +
+                          "once, before the loop that writes grad_s\n";
+    namespace diagnosis = attn::test::diagnosis;
+    if (diagnosis::on_growth) message += diagnosis::on_growth("softmax_backward", kGrowthLimit, &backward_growth_probe);
+    FAIL_CHECK(message);
+  } else {
+    SUCCEED("softmax_backward grew " << growth << "x for 64x more entries (at most " << kGrowthLimit << "x)");
+  }
+}
+
 TEST_CASE("NaN in, NaN out; lengths that differ are refused", "[step10][special]") {
   const std::vector<float> a{0.5f, 0.25f, 0.25f}, g{1.0f, qnan, 0.0f};
   std::vector<float> grad(3, 0.0f);
@@ -203,7 +287,7 @@ TEST_CASE("NaN in, NaN out; lengths that differ are refused", "[step10][special]
                        inputs().add("a", a).add("grad_a", g));
   const std::vector<float> g2{1.0f, 2.0f}, g3{1.0f, 2.0f, 3.0f};
   std::vector<float> out2(2), out3(3);
-  ATTN_REQUIRE_INVALID(attn::softmax_backward(a, g2, out3), "softmax_backward");
-  ATTN_REQUIRE_INVALID(attn::softmax_backward(a, g3, out2), "softmax_backward");
+  ATTN_REQUIRE_INVALID(attn::softmax_backward(a, g2, out3), "softmax_backward", 3, 2);
+  ATTN_REQUIRE_INVALID(attn::softmax_backward(a, g3, out2), "softmax_backward", 3, 2);
   attn::softmax_backward({}, {}, std::span<float>());  // empty is fine
 }

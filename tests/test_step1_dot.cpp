@@ -104,15 +104,11 @@ TEST_CASE("a query and a key of different lengths are refused", "[step1][input]"
   const std::vector<float> storage{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
   const std::span<const float> q3(storage.data(), 3);
   const std::span<const float> k5(storage.data(), 5);
-  ATTN_REQUIRE_INVALID(attn::dot(q3, k5), "dot");
-  ATTN_REQUIRE_INVALID(attn::dot(k5, q3), "dot");
-  ATTN_REQUIRE_INVALID(attn::dot(std::span<const float>(), q3), "dot");
-  ATTN_REQUIRE_INVALID(attn::dot(q3, std::span<const float>()), "dot");
-  // The message names the sizes, so the student can see which call went wrong.
-  const std::string what = attn::test::invalid_argument_message([&] { (void)attn::dot(q3, k5); });
-  INFO("message: " << what);
-  CHECK(what.find('3') != std::string::npos);
-  CHECK(what.find('5') != std::string::npos);
+  // The message names dot and both sizes, so the student can see which call went wrong.
+  ATTN_REQUIRE_INVALID(attn::dot(q3, k5), "dot", 3, 5);
+  ATTN_REQUIRE_INVALID(attn::dot(k5, q3), "dot", 5, 3);
+  ATTN_REQUIRE_INVALID(attn::dot(std::span<const float>(), q3), "dot", 0, 3);
+  ATTN_REQUIRE_INVALID(attn::dot(q3, std::span<const float>()), "dot", 3, 0);
 }
 
 TEST_CASE("NaN in q or k gives a NaN dot product", "[step1][special]") {

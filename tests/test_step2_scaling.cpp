@@ -138,31 +138,32 @@ TEST_CASE("an empty query or key set gives an empty score matrix", "[step2][spec
 TEST_CASE("mismatched query and key lengths are refused", "[step2][input]") {
   const std::vector<float> storage{1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
   const std::span<const float> q3(storage.data(), 3), k4(storage.data(), 4);
-  ATTN_REQUIRE_INVALID(attn::scaled_score(q3, k4), "scaled_score");
-  ATTN_REQUIRE_INVALID(attn::scaled_score(k4, q3), "scaled_score");
+  ATTN_REQUIRE_INVALID(attn::scaled_score(q3, k4), "scaled_score", 3, 4);
+  ATTN_REQUIRE_INVALID(attn::scaled_score(k4, q3), "scaled_score", 4, 3);
 }
 
 TEST_CASE("a score with d = 0 is refused rather than divided by sqrt(0)", "[step2][input]") {
   ATTN_REQUIRE_INVALID(attn::scaled_score(std::span<const float>(), std::span<const float>()),
-                       "scaled_score");
+                       "scaled_score", 0);
   const attn::matrix Q(2, 0), K(3, 0);
   attn::matrix S(2, 3);
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores");
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores", 0);  // d = 0
 }
 
 TEST_CASE("queries and keys of different dimensions are refused", "[step2][input]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 5, 1.0f);
   attn::matrix S(2, 3);
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores");
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, S), "scores", 4, 5);  // d = 4 and 5
 }
 
 TEST_CASE("a score matrix of the wrong shape is refused", "[step2][input]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 4, 1.0f);
   attn::matrix transposed(3, 2), too_small(2, 2), too_few_rows(1, 3), too_big(3, 3);
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, transposed), "scores");
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_small), "scores");
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_few_rows), "scores");
-  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_big), "scores");
+  // The sizes: S's wrong rows or columns, and the 2 x 3 that was expected.
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, transposed), "scores", 3, 2);
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_small), "scores", 2, 3);
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_few_rows), "scores", 1, 2);
+  ATTN_REQUIRE_INVALID(attn::scores(Q, K, too_big), "scores", 3, 2);
   // A view over storage too small for its shape is refused when it is made.
   std::vector<float> five(5);
   REQUIRE_THROWS_AS(attn::matrix_view(std::span<float>(five), 2, 3), std::invalid_argument);

@@ -375,11 +375,12 @@ TEST_CASE("attention_weights refuses mismatched shapes", "[step5][input]") {
   const attn::matrix Q(2, 4, 1.0f), K(3, 4, 1.0f), K5(3, 5, 1.0f), Q0(2, 0), K0(3, 0);
   attn::matrix A(2, 3), transposed(3, 2), too_small(2, 2), too_big(2, 4);
   for (const bool causal : {false, true}) {
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K5, A, causal), "attention_weights|scores");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q0, K0, A, causal), "attention_weights|scores");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, transposed, causal), "attention_weights|scores");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_small, causal), "attention_weights|scores");
-    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_big, causal), "attention_weights|scores");
+    // The sizes: d = 4 and 5; d = 0; A's wrong rows or columns and the 2 x 3 expected.
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K5, A, causal), "attention_weights|scores", 4, 5);
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q0, K0, A, causal), "attention_weights|scores", 0);
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, transposed, causal), "attention_weights|scores", 3, 2);
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_small, causal), "attention_weights|scores", 2, 3);
+    ATTN_REQUIRE_INVALID(attn::attention_weights(Q, K, too_big, causal), "attention_weights|scores", 4, 3);
   }
 }
 

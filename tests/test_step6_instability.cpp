@@ -104,7 +104,7 @@ TEST_CASE("scaling by 1/sqrt(d) brings the variance of the scores back to 1", "[
 }
 
 TEST_CASE("dot_variance refuses zero samples and gives 0 for d = 0", "[step6][input]") {
-  ATTN_REQUIRE_INVALID(attn::dot_variance(8, 0, 1), "dot_variance");
+  ATTN_REQUIRE_INVALID(attn::dot_variance(8, 0, 1), "dot_variance", 0);
   ATTN_CHECK_CLOSE("dot_variance(0, 10, seed)", 0.0, attn::dot_variance(0, 10, attn::test::seed()), 0.0);
 }
 
@@ -119,6 +119,43 @@ TEST_CASE("one or two samples give a finite, non-negative estimate: the mean of 
       CHECK(std::isfinite(v));
       CHECK(v >= 0.0);
     }
+  }
+}
+
+TEST_CASE("one sample gives that sample's (q.k)^2, which is positive: the known mean 0 is not subtracted",
+          "[step6][special]") {
+  // With N = 1 the estimate (1/N) sum_s (q_s . k_s)^2 is one square, (q.k)^2, and q.k is 0 only
+  // by an exact cancellation: for d = 1024 a float dot product of standard normal vectors comes
+  // out exactly 0 about once in 10^9 draws. Subtracting the sample mean (the variance of the
+  // N dot products about their own mean) gives exactly 0 for one sample, whatever it is. The
+  // draws themselves are the implementation's choice, so only the sign is checked here.
+  const std::uint64_t seed = attn::test::seed();
+  for (const std::uint64_t s : {seed, seed + 1}) {
+    const double v = attn::dot_variance(1024, 1, s);
+    INFO("dot_variance(1024, 1, " << s << ") = " << v
+                                  << "; one sample's (q.k)^2 must be positive (0 means the sample mean was "
+                                     "subtracted, or one sample was not counted)");
+    CHECK(std::isfinite(v));
+    CHECK(v > 0.0);
+  }
+}
+
+TEST_CASE("averaged over many seeds, one- and two-sample estimates are about d: the mean of the squares over N",
+          "[step6][property]") {
+  // E[(q.k)^2] = d for every sample, so the estimate is unbiased for any N: its average over
+  // S seeds (independent draws) is a mean of S N squares and lies within
+  // tol::variance_estimate(d, S N) of d. Subtracting the sample mean makes it d (1 - 1/N) on
+  // average (0 for N = 1, d / 2 for N = 2); dividing by N + 1, d N / (N + 1).
+  const std::uint64_t seed = attn::test::seed();
+  const std::size_t d = 16, seeds = 1000;
+  for (const std::size_t samples : {1u, 2u}) {
+    double sum = 0.0;
+    for (std::size_t s = 0; s < seeds; ++s) sum += attn::dot_variance(d, samples, seed + 7919 * s);
+    const double mean = sum / static_cast<double>(seeds);
+    const std::string what = "dot_variance(16, " + std::to_string(samples) + ", seed) averaged over " +
+                             std::to_string(seeds) + " seeds (E[(q.k)^2] = d = 16 for every sample)";
+    ATTN_CHECK_CLOSE(what, static_cast<double>(d), mean, tol::variance_estimate(d, seeds * samples),
+                     inputs().add("seed", static_cast<double>(seed)));
   }
 }
 
@@ -246,10 +283,11 @@ TEST_CASE("the softmax Jacobian matches the reference for weights of every lengt
 TEST_CASE("the softmax Jacobian refuses an output of the wrong shape", "[step6][input]") {
   const std::vector<float> a{0.25f, 0.25f, 0.5f};
   attn::matrix wide(3, 4), tall(4, 3), small(2, 2), empty(0, 0);
-  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, wide), "softmax_jacobian");
-  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, tall), "softmax_jacobian");
-  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, small), "softmax_jacobian");
-  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, empty), "softmax_jacobian");
+  // The sizes: J's wrong rows or columns and n = 3.
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, wide), "softmax_jacobian", 4, 3);
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, tall), "softmax_jacobian", 4, 3);
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, small), "softmax_jacobian", 2, 3);
+  ATTN_REQUIRE_INVALID(attn::softmax_jacobian(a, empty), "softmax_jacobian", 0, 3);
   attn::softmax_jacobian(std::span<const float>(), empty);  // 0 x 0 for no weights is fine
 }
 

@@ -204,15 +204,178 @@ TEST_CASE("NaN in, NaN out: a NaN value or weight reaches the output", "[step7][
   ATTN_CHECK_CLOSE("O(1, 1) with a NaN weight", qnan, O(1, 1), 0.0);
 }
 
+TEST_CASE("attention_output has no mask: a NaN or inf value behind a weight of 0 gives NaN (0 x NaN)",
+          "[step7][special]") {
+  // O = A V term by term: 0 x NaN = NaN and 0 x inf = NaN, so an output with a zero weight
+  // on such a value is NaN; a positive weight on inf gives inf. The finite outputs are exact.
+  const attn::matrix A{{1.0f, 0.0f}, {0.5f, 0.5f}, {0.0f, 1.0f}};
+  const attn::matrix V{{1.0f, 2.0f, 5.0f}, {qnan, 3.0f, inf}};
+  attn::matrix O(3, 3, 0.0f);
+  attn::attention_output(A, V, O);
+  ATTN_CHECK_ALL_CLOSE("attention_output with zero weights on NaN and inf values",
+                       (std::initializer_list<double>{qnan, 2.0, qnan, qnan, 2.5, inf, qnan, 3.0, inf}), O, 0.0,
+                       inputs().add("A", A).add("V", V));
+}
+
+TEST_CASE("causal attention reads no value or key row of a masked key: NaN or inf there leaves earlier queries as if "
+          "the row were not there",
+          "[step7][special]") {
+  // Only the causal mask removes a key: query i depends on keys and values 0..i only. With
+  // key k's row of V or K poisoned, queries i < k must equal attention over the first k keys
+  // and queries alone; from query k on a NaN value (or key) row is visible and gives NaN.
+  auto gen = attn::test::rng(705);
+  const std::size_t n = 6, d = 4, dv = 3;
+  const attn::matrix Q = attn::test::gaussian_matrix(gen, n, d), K = attn::test::gaussian_matrix(gen, n, d);
+  const attn::matrix V = attn::test::uniform_matrix(gen, n, dv, -2.0f, 2.0f);
+  for (const std::size_t k : {std::size_t{n - 1}, std::size_t{2}}) {
+    const auto first_rows = [k](const attn::matrix& M) {
+      attn::matrix top(k, M.cols());
+      for (std::size_t r = 0; r < k; ++r) std::copy(M.row(r).begin(), M.row(r).end(), top.row(r).begin());
+      return top;
+    };
+    const auto e = attn::test::reference_attention(first_rows(Q), first_rows(K), first_rows(V), true, false);
+    for (const char* poison : {"V NaN", "V inf", "K NaN", "K inf"}) {
+      attn::matrix Kp = K, Vp = V;
+      const bool in_v = poison[0] == 'V', nan = poison[2] == 'N';
+      for (float& x : (in_v ? Vp.row(k) : Kp.row(k))) x = nan ? qnan : inf;
+      attn::matrix O(n, dv, qnan);
+      attn::attention(Q, Kp, Vp, O, true);
+      const std::string what = "causal attention with row " + std::to_string(k) + " of " + std::string(poison);
+      ATTN_CHECK_ALL_CLOSE(what + ": queries 0.." + std::to_string(k - 1) + " (they cannot see key " +
+                               std::to_string(k) + ")",
+                           e.output, attn::const_matrix_view(O.view().data, k, dv), e.bounds,
+                           inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+      if (nan) {
+        ATTN_CHECK_ALL_CLOSE(what + ": queries " + std::to_string(k) + ".. see it (NaN in, NaN out)",
+                             std::vector<double>((n - k) * dv, qnan),
+                             attn::const_matrix_view(O.view().data + k * dv, n - k, dv), 0.0,
+                             inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+      }
+    }
+  }
+}
+
+TEST_CASE("without the causal mask every key takes part: a NaN value row gives NaN even where its weight is 0",
+          "[step7][special]") {
+  // Scores [200, -200, 1] and [-200, 200, -1]: the weight of the key 400 below the max is
+  // e^-400, 0 in float, yet its NaN value reaches the output (0 x NaN = NaN: NaN in, NaN out).
+  const attn::matrix Q{{1.0f}, {-1.0f}};
+  const attn::matrix K{{200.0f}, {-200.0f}, {1.0f}};
+  const attn::matrix V{{1.0f, 2.0f}, {qnan, qnan}, {3.0f, 4.0f}};
+  attn::matrix O(2, 2, 0.0f);
+  attn::attention(Q, K, V, O, false);
+  ATTN_CHECK_ALL_CLOSE("attention with a NaN value row of weight e^-400 (0 in float)", std::vector<double>(4, qnan), O,
+                       0.0, inputs().add("Q", Q).add("K", K).add("V", V));
+  // A key whose scores are -inf has weight exactly 0 but is not masked: its NaN value counts
+  // too. Under the causal mask queries 0 and 1 cannot see key 2, so there it changes nothing.
+  const attn::matrix Q2{{1.0f, 0.5f}, {0.5f, 2.0f}};
+  const attn::matrix K2{{0.25f, 1.0f}, {-1.0f, 0.5f}, {-inf, -inf}};
+  const attn::matrix V2{{1.0f, -2.0f}, {3.0f, 0.5f}, {qnan, qnan}};
+  attn::attention(Q2, K2, V2, O, false);
+  ATTN_CHECK_ALL_CLOSE("attention with a NaN value row behind scores of -inf", std::vector<double>(4, qnan), O, 0.0,
+                       inputs().add("Q", Q2).add("K", K2).add("V", V2));
+  attn::attention(Q2, K2, V2, O, true);
+  const attn::matrix V2_finite{{1.0f, -2.0f}, {3.0f, 0.5f}, {0.0f, 0.0f}};
+  const auto e = attn::test::reference_attention(Q2, K2, V2_finite, true, false);
+  ATTN_CHECK_ALL_CLOSE("causal attention with a NaN value row of a masked key", e.output, O, e.bounds,
+                       inputs().add("Q", Q2).add("K", K2).add("V", V2));
+}
+
+TEST_CASE("causal attention with more queries than keys: query i >= n_k sees all n_k keys, never a key past the last",
+          "[step7][property]") {
+  // The causal mask is top-left aligned: query i sees keys 0..min(i, n_k - 1). With n_q > n_k
+  // the queries i >= n_k see every key, so a loop over j <= i must also stop at n_k - 1 (past
+  // it, it reads rows of K and V that do not exist). Expected: the double oracle.
+  auto gen = attn::test::rng(706);
+  const std::size_t shapes[][3] = {{5, 3, 4}, {8, 3, 2}, {4, 1, 3}, {6, 2, 1}};  // n_q, n_k, d
+  for (const auto& [nq, nk, d] : shapes) {
+    const std::size_t dv = 1 + (nq + d) % 3;
+    const attn::matrix Q = attn::test::gaussian_matrix(gen, nq, d), K = attn::test::gaussian_matrix(gen, nk, d);
+    const attn::matrix V = attn::test::uniform_matrix(gen, nk, dv, -4.0f, 4.0f);
+    const auto exact = attn::test::oracle_attention(Q, K, V, true);
+    const auto e = attn::test::reference_attention(Q, K, V, true, false);  // the bounds
+    attn::test::guarded_matrix O(nq, dv, qnan);
+    attn::attention(Q, K, V, O.view(), true);
+    const std::string what = "causal attention with more queries than keys, Q " + shape(nq, d) + ", K " +
+                             shape(nk, d) + ", V " + shape(nk, dv) + " (queries " + std::to_string(nk) +
+                             ".. see all " + std::to_string(nk) + " keys)";
+    ATTN_CHECK_ALL_CLOSE(what, exact, O.view(), e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+    INFO(what << ": nothing outside O may be written");
+    CHECK(O.intact());
+  }
+}
+
+TEST_CASE("attention: +inf scores share the weight equally and the others get 0, causal or not", "[step7][special]") {
+  // The contract's rule for +inf scores (stable_softmax, step 5): the +inf scores of a row
+  // share its weight equally, every other key gets 0, never inf - inf = NaN. 1e20 x 1e20
+  // overflows float: keys 1 and 3 score +inf for the queries that reach them with 1e20, key 2
+  // -inf; no product mixes signs, so no score is NaN. Without the mask queries 0 and 2 have one
+  // +inf score each (all the weight), queries 1 and 3 two (half each); under it query 0 sees
+  // one finite key, query 1 one +inf, query 2 three scores of 0 (a third each), query 3 two
+  // +inf. The expected weights follow that rule (the double oracle's softmax) on the float
+  // scores; the outputs are their weighted sums of the values.
+  const float big = 1e20f;
+  const attn::matrix Q{{big, 0.0f}, {big, big}, {0.0f, big}, {big, big}};
+  const attn::matrix K{{1.0f, 0.0f}, {big, 0.0f}, {-big, 0.0f}, {0.0f, big}, {2.0f, 1.0f}};
+  const attn::matrix V{{1.0f, -2.0f, 0.5f}, {3.0f, 1.0f, -1.0f}, {-4.0f, 6.0f, 2.0f}, {5.0f, -3.0f, 0.25f},
+                       {2.0f, 2.0f, -6.0f}};
+  for (const bool causal : {false, true}) {
+    attn::matrix beta(4, 5);
+    attn::ref::scores(Q, K, beta.view());  // the float scores: +inf where 1e20 x 1e20 overflows
+    if (causal) attn::ref::apply_causal_mask(beta.view());
+    std::vector<double> expected, bounds;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::vector<double> a = attn::test::oracle::softmax(std::span<const float>(beta.row(i)));  // the rule
+      const std::vector<float> a_f(a.begin(), a.end());
+      const auto wb = attn::test::exact_where_masked(tol::attention_row(beta.row(i), a_f, 0.0), beta.row(i));
+      for (std::size_t c = 0; c < 3; ++c) {
+        double o = 0.0;
+        std::vector<float> column(5);
+        for (std::size_t j = 0; j < 5; ++j) {
+          const bool masked = causal && j > i;
+          column[j] = masked ? 0.0f : V(j, c);
+          if (!masked) o += a[j] * V(j, c);
+        }
+        expected.push_back(o);
+        bounds.push_back(tol::attention_output(wb, a_f, column));
+      }
+    }
+    attn::matrix O(4, 3, 0.0f);  // not NaN: a NaN out then comes from the +inf scores alone
+    attn::attention(Q, K, V, O, causal);
+    ATTN_CHECK_ALL_CLOSE(std::string(causal ? "causal " : "") +
+                             "attention with +inf scores (the +inf keys share the weight equally, the rest get 0)",
+                         expected, O, bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+  }
+}
+
+TEST_CASE("attention with no keys gives an output of zeros, causal or not, as attention_output does", "[step7][special]") {
+  // attention() is attention_weights() then attention_output(): with n_k = 0 the weights are
+  // n_q x 0 and every output is the empty sum, 0. O is handed in full of NaN, so an
+  // attention() that returns without writing O is seen.
+  const attn::matrix Q{{1.0f, 2.0f}, {0.5f, -1.0f}}, K0(0, 2), V0(0, 3);
+  for (const bool causal : {false, true}) {
+    attn::test::guarded_matrix O(2, 3, qnan);
+    attn::attention(Q, K0, V0, O.view(), causal);
+    const std::string what = std::string(causal ? "causal " : "") + "attention with n_k = 0 (no keys: zeros)";
+    ATTN_CHECK_ALL_CLOSE(what, std::vector<double>(6, 0.0), O.view(), 0.0, inputs().add("Q", Q));
+    INFO(what << ": nothing outside O may be written");
+    CHECK(O.intact());
+  }
+}
+
 TEST_CASE("mismatched shapes are refused with a message naming the function", "[step7][input]") {
   const attn::matrix A(2, 3), V3(3, 4), V4(4, 4);
   attn::matrix O(2, 4), O_wide(2, 5), O_tall(3, 4);
-  ATTN_REQUIRE_INVALID(attn::attention_output(A, V4, O), "attention_output");
-  ATTN_REQUIRE_INVALID(attn::attention_output(A, V3, O_wide), "attention_output");
-  ATTN_REQUIRE_INVALID(attn::attention_output(A, V3, O_tall), "attention_output");
+  // The sizes: n_k = 3 (A's columns) and 4 (V's rows); O's wrong columns or rows and the
+  // 2 x 4 expected.
+  ATTN_REQUIRE_INVALID(attn::attention_output(A, V4, O), "attention_output", 3, 4);
+  ATTN_REQUIRE_INVALID(attn::attention_output(A, V3, O_wide), "attention_output", 5, 4);
+  ATTN_REQUIRE_INVALID(attn::attention_output(A, V3, O_tall), "attention_output", 3, 2);
   const attn::matrix Q(2, 5), K(3, 5), K_bad(3, 6), Q0(2, 0), K0(3, 0);
-  ATTN_REQUIRE_INVALID(attn::attention(Q, K, V4, O, false), "attention");
-  ATTN_REQUIRE_INVALID(attn::attention(Q, K, V3, O_wide, true), "attention");
-  ATTN_REQUIRE_INVALID(attn::attention(Q, K_bad, V3, O, false), "attention");
-  ATTN_REQUIRE_INVALID(attn::attention(Q0, K0, V3, O, false), "attention");
+  // attention names itself (a whole name: attention_output's message is another function's)
+  // for V and O; the shape errors of Q and K may come from the step 5 function it calls.
+  ATTN_REQUIRE_INVALID(attn::attention(Q, K, V4, O, false), "attention", 3, 4);
+  ATTN_REQUIRE_INVALID(attn::attention(Q, K, V3, O_wide, true), "attention", 5, 4);
+  ATTN_REQUIRE_INVALID(attn::attention(Q, K_bad, V3, O, false), "attention|attention_weights|scores", 5, 6);
+  ATTN_REQUIRE_INVALID(attn::attention(Q0, K0, V3, O, false), "attention|attention_weights|scores", 0);
 }

@@ -55,7 +55,7 @@ TEST_CASE("the bias is slope * (j - i): zero on the diagonal, negative for keys 
   attn::add_alibi_bias(S, 0.5f);
   ATTN_CHECK_ALL_CLOSE("add_alibi_bias(zeros(3, 3), 0.5)",
                        (std::initializer_list<double>{0, 0.5, 1, -0.5, 0, 0.5, -1, -0.5, 0}), S, 0.0);
-  // Any shape, any scores: against S + m (j - i) in double.
+  // Any shape, any scores: against S + lambda (j - i) in double.
   auto gen = attn::test::rng(801);
   for (const std::size_t nq : {1u, 2u, 5u, 17u, 33u}) {
     for (const std::size_t nk : {1u, 3u, 8u, 16u, 65u}) {
@@ -133,8 +133,8 @@ TEST_CASE("under the causal mask, slope * j gives the same weights as slope * (j
 }
 
 TEST_CASE("with equal content scores the bias makes the weights decay geometrically into the past", "[step8][property]") {
-  // Zero scores, causal, slope m: row i has scores -m (i - j) for j <= i, so
-  // a_ij = e^(-m (i - j)) / sum_{l <= i} e^(-m (i - l)).
+  // Zero scores, causal, slope lambda: row i has scores -lambda (i - j) for j <= i, so
+  // a_ij = e^(-lambda (i - j)) / sum_{l <= i} e^(-lambda (i - l)).
   for (const float slope : {0.5f, 0.0625f}) {
     const std::size_t n = 6;
     attn::matrix S(n, n, 0.0f);

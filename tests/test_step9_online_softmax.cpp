@@ -15,6 +15,7 @@
 #include "support/catch.hpp"
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
 namespace {
@@ -167,6 +168,60 @@ TEST_CASE("+inf scores share the weight; a NaN score makes the state NaN for goo
   CHECK(std::isnan(m.sum));
 }
 
+TEST_CASE("merge with a NaN state gives NaN in both fields, whichever part holds the NaN", "[step9][special]") {
+  // NaN in either gives NaN (the contract), also against the empty state. A max chosen by a
+  // comparison (a.max > b.max ? a.max : b.max) is false for a NaN and keeps the other part's
+  // max; an empty part recognised by !(sum > 0) takes the NaN state for an empty one.
+  const attn::online_softmax nan_state{qnan, qnan};
+  const attn::online_softmax three{3.0f, 1.0f};  // the state of the row [3]: max 3, sum e^0
+  const attn::online_softmax empty;              // max -inf, sum 0
+  const std::pair<std::string, attn::online_softmax> others[] = {{"the state of [3]", three},
+                                                                 {"the empty state", empty}};
+  for (const auto& [name, other] : others) {
+    for (const bool nan_first : {true, false}) {
+      const std::string what = nan_first ? "merge(NaN state, " + name + ")" : "merge(" + name + ", NaN state)";
+      const attn::online_softmax m = nan_first ? attn::merge(nan_state, other) : attn::merge(other, nan_state);
+      ATTN_CHECK_CLOSE(what + ": max (NaN in either part gives NaN)", qnan, m.max, 0.0);
+      ATTN_CHECK_CLOSE(what + ": sum (NaN in either part gives NaN)", qnan, m.sum, 0.0);
+    }
+  }
+}
+
+TEST_CASE("merge with +inf maxima: the +inf scores of both parts share the weight, never inf - inf", "[step9][special]") {
+  // The parts [1, inf] and [inf, 5] have the states {inf, 1} and {inf, 1} (each +inf counts
+  // e^0 = 1 against a max of +inf, the finite scores e^-inf = 0); the whole row [1, inf, inf, 5]
+  // has {inf, 2}. The parts [inf] and [3]: {inf, 1} and {3, 1}; the whole row {inf, 1}. Both
+  // orders: any split, merged in any order, gives the state of the whole row. e^(m_a - m)
+  // with m_a = m = +inf is e^0 = 1, not e^(inf - inf) = NaN.
+  const attn::online_softmax one_inf{inf, 1.0f}, three{3.0f, 1.0f};
+  struct merge_case {
+    std::string what;
+    attn::online_softmax a, b;
+    double max, sum;
+  };
+  const merge_case cases[] = {
+      {"merge(state of [1, inf], state of [inf, 5])", one_inf, one_inf, inf, 2.0},
+      {"merge(state of [inf], state of [3])", one_inf, three, inf, 1.0},
+      {"merge(state of [3], state of [inf])", three, one_inf, inf, 1.0},
+  };
+  for (const auto& c : cases) {
+    const attn::online_softmax m = attn::merge(c.a, c.b);
+    ATTN_CHECK_CLOSE(c.what + ": max", c.max, m.max, 0.0);
+    ATTN_CHECK_CLOSE(c.what + ": sum (each +inf score counts 1, the finite ones 0)", c.sum, m.sum, 0.0);
+  }
+}
+
+TEST_CASE("a NaN score has weight NaN in any state that is not empty", "[step9][special]") {
+  // weight(state, x) is NaN when x is NaN (the contract): e^(NaN - m) / l. Testing x == -inf
+  // as !(x > -inf) is also true for a NaN and gives it weight 0.
+  const attn::online_softmax states[] = {{2.0f, 1.5f}, {-1.0f, 3.0f}, {inf, 2.0f}};
+  for (const auto& s : states) {
+    ATTN_CHECK_CLOSE("weight(state {" + attn::test::fmt(s.max) + ", " + attn::test::fmt(s.sum) +
+                         "}, nan) (NaN in, NaN out)",
+                     qnan, attn::weight(s, qnan), 0.0);
+  }
+}
+
 TEST_CASE("the online weights equal the stable softmax for rows of every length and range", "[step9][property]") {
   auto gen = attn::test::rng(902);
   for (const std::size_t n : attn::test::tail_sizes()) {
@@ -232,6 +287,134 @@ TEST_CASE("streaming attention gives zeros to queries whose keys are all masked,
   }
 }
 
+TEST_CASE("streaming attention: +inf scores share the weight equally and the rest get 0, tied or not, for every "
+          "block size",
+          "[step9][special]") {
+  // 1e20 x 1e20 overflows float: keys 1 and 3 score +inf for the queries that reach them
+  // with 1e20, key 2 -inf; no product mixes signs, so no score is NaN. Without the mask
+  // query 0 and 2 have one +inf score each (all the weight), queries 1 and 3 two (half
+  // each); under it query 0 sees one finite key, query 1 one +inf, query 2 three scores of 0
+  // (a third each), query 3 two +inf. Never inf - inf (stable_softmax's rule, step 5).
+  const float big = 1e20f;
+  const attn::matrix Q{{big, 0.0f}, {big, big}, {0.0f, big}, {big, big}};
+  const attn::matrix K{{1.0f, 0.0f}, {big, 0.0f}, {-big, 0.0f}, {0.0f, big}, {2.0f, 1.0f}};
+  const attn::matrix V{{1.0f, -2.0f, 0.5f}, {3.0f, 1.0f, -1.0f}, {-4.0f, 6.0f, 2.0f}, {5.0f, -3.0f, 0.25f},
+                       {2.0f, 2.0f, -6.0f}};
+  for (const bool causal : {false, true}) {
+    attn::matrix beta(4, 5);
+    attn::ref::scores(Q, K, beta.view());
+    if (causal) attn::ref::apply_causal_mask(beta.view());
+    std::vector<double> expected, bounds;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const std::vector<double> a = attn::test::oracle::softmax(std::span<const float>(beta.row(i)));  // the contract's rule
+      const std::vector<float> a_f(a.begin(), a.end());
+      const auto wb = attn::test::exact_where_masked(tol::online_softmax_row(beta.row(i), a_f), beta.row(i));
+      for (std::size_t c = 0; c < 3; ++c) {
+        double o = 0.0;
+        std::vector<float> column(5);
+        for (std::size_t j = 0; j < 5; ++j) {
+          const bool masked = causal && j > i;
+          column[j] = masked ? 0.0f : V(j, c);
+          if (!masked) o += a[j] * V(j, c);
+        }
+        expected.push_back(o);
+        bounds.push_back(tol::attention_output(wb, a_f, column));
+      }
+    }
+    for (std::size_t block = 1; block <= 6; ++block) {
+      attn::matrix O(4, 3, qnan);
+      attn::streaming_attention(Q, K, V, O, causal, block);
+      ATTN_CHECK_ALL_CLOSE(std::string(causal ? "causal " : "") + "streaming_attention with +inf scores, block " +
+                               std::to_string(block),
+                           expected, O, bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+    }
+  }
+}
+
+TEST_CASE("streaming attention reads no row of a masked key, and every visible key takes part even with weight 0",
+          "[step9][special]") {
+  // The rule of attention() (step 7): under the causal mask query i depends on keys and values
+  // 0..i only, so NaN or inf in key k's rows leaves queries i < k as attention over the first
+  // k keys; a NaN value a query can see gives NaN, even when its weight is 0.
+  auto gen = attn::test::rng(904);
+  const std::size_t n = 7, d = 3, dv = 2;
+  const attn::matrix Q = attn::test::gaussian_matrix(gen, n, d), K = attn::test::gaussian_matrix(gen, n, d);
+  const attn::matrix V = attn::test::uniform_matrix(gen, n, dv, -3.0f, 3.0f);
+  for (const std::size_t k : {std::size_t{n - 1}, std::size_t{3}}) {
+    const auto first_rows = [k](const attn::matrix& M) {
+      attn::matrix top(k, M.cols());
+      for (std::size_t r = 0; r < k; ++r) std::copy(M.row(r).begin(), M.row(r).end(), top.row(r).begin());
+      return top;
+    };
+    const auto e = attn::test::reference_attention(first_rows(Q), first_rows(K), first_rows(V), true, true);
+    for (const char* poison : {"V NaN", "V inf", "K NaN", "K inf"}) {
+      attn::matrix Kp = K, Vp = V;
+      const bool in_v = poison[0] == 'V', nan = poison[2] == 'N';
+      for (float& x : (in_v ? Vp.row(k) : Kp.row(k))) x = nan ? qnan : inf;
+      for (const std::size_t block : {1u, 2u, 3u, 4u, 8u}) {
+        attn::matrix O(n, dv, qnan);
+        attn::streaming_attention(Q, Kp, Vp, O, true, block);
+        const std::string what = "causal streaming_attention with row " + std::to_string(k) + " of " +
+                                 std::string(poison) + ", block " + std::to_string(block);
+        ATTN_CHECK_ALL_CLOSE(what + ": queries 0.." + std::to_string(k - 1) + " (they cannot see key " +
+                                 std::to_string(k) + ")",
+                             e.output, attn::const_matrix_view(O.view().data, k, dv), e.bounds,
+                             inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+        if (nan) {
+          ATTN_CHECK_ALL_CLOSE(what + ": queries " + std::to_string(k) + ".. see it (NaN in, NaN out)",
+                               std::vector<double>((n - k) * dv, qnan),
+                               attn::const_matrix_view(O.view().data + k * dv, n - k, dv), 0.0,
+                               inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+        }
+      }
+    }
+  }
+  // Without the mask: scores [200, -200, 1] give key 1 the weight e^-400 (0 in float), and
+  // key 2 of the second problem scores -inf (weight exactly 0): their NaN values still count.
+  const attn::matrix Q1{{1.0f}, {-1.0f}}, K1{{200.0f}, {-200.0f}, {1.0f}};
+  const attn::matrix V1{{1.0f, 2.0f}, {qnan, qnan}, {3.0f, 4.0f}};
+  const attn::matrix Q2{{1.0f, 0.5f}, {0.5f, 2.0f}}, K2{{0.25f, 1.0f}, {-1.0f, 0.5f}, {-inf, -inf}};
+  const attn::matrix V2{{1.0f, -2.0f}, {3.0f, 0.5f}, {qnan, qnan}};
+  for (std::size_t block = 1; block <= 4; ++block) {
+    attn::matrix O(2, 2, 0.0f);
+    attn::streaming_attention(Q1, K1, V1, O, false, block);
+    ATTN_CHECK_ALL_CLOSE("streaming_attention with a NaN value row of weight e^-400, block " + std::to_string(block),
+                         std::vector<double>(4, qnan), O, 0.0, inputs().add("Q", Q1).add("K", K1).add("V", V1));
+    attn::streaming_attention(Q2, K2, V2, O, false, block);
+    ATTN_CHECK_ALL_CLOSE("streaming_attention with a NaN value row behind scores of -inf, block " +
+                             std::to_string(block),
+                         std::vector<double>(4, qnan), O, 0.0, inputs().add("Q", Q2).add("K", K2).add("V", V2));
+  }
+}
+
+TEST_CASE("causal streaming attention with more queries than keys: query i >= n_k sees all n_k keys, for every block "
+          "size",
+          "[step9][property]") {
+  // The causal mask is top-left aligned, as in attention(): query i sees keys
+  // 0..min(i, n_k - 1). With n_q > n_k the loop that stops at key i must also stop at the last
+  // key, n_k - 1 (past it, it reads rows of K and V that do not exist). Expected: the double
+  // oracle; every block size the other tests use.
+  auto gen = attn::test::rng(905);
+  const std::size_t shapes[][3] = {{5, 3, 4}, {8, 3, 2}, {4, 1, 3}, {6, 2, 1}};  // n_q, n_k, d
+  for (const auto& [nq, nk, d] : shapes) {
+    const std::size_t dv = 1 + (nq + d) % 3;
+    const attn::matrix Q = attn::test::gaussian_matrix(gen, nq, d), K = attn::test::gaussian_matrix(gen, nk, d);
+    const attn::matrix V = attn::test::uniform_matrix(gen, nk, dv, -4.0f, 4.0f);
+    const auto exact = attn::test::oracle_attention(Q, K, V, true);
+    const auto e = attn::test::reference_attention(Q, K, V, true, true);  // the bounds
+    for (const std::size_t block : {1u, 2u, 3u, 4u, 5u, 6u, 8u}) {
+      attn::test::guarded_matrix O(nq, dv, qnan);
+      attn::streaming_attention(Q, K, V, O.view(), true, block);
+      const std::string what = "causal streaming_attention with more queries than keys, Q " + shape(nq, d) + ", K " +
+                               shape(nk, d) + ", V " + shape(nk, dv) + ", block " + std::to_string(block) +
+                               " (queries " + std::to_string(nk) + ".. see all " + std::to_string(nk) + " keys)";
+      ATTN_CHECK_ALL_CLOSE(what, exact, O.view(), e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+      INFO(what << ": nothing outside O may be written");
+      CHECK(O.intact());
+    }
+  }
+}
+
 TEST_CASE("streaming attention: no keys give zeros, a NaN score gives NaN, bad input is refused", "[step9][special]") {
   const attn::matrix Q{{1.0f, 2.0f}, {0.5f, -1.0f}}, K0(0, 2), V0(0, 3);
   attn::matrix O(2, 3, qnan);
@@ -245,8 +428,9 @@ TEST_CASE("streaming attention: no keys give zeros, a NaN score gives NaN, bad i
   }
   attn::matrix O_wide(2, 4);
   const attn::matrix K_bad(2, 3), V_bad(3, 3);
-  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O, false, 0), "streaming_attention");
-  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O_wide, false, 1), "streaming_attention");
-  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K_bad, V, O, true, 1), "streaming_attention");
-  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V_bad, O, true, 1), "streaming_attention");
+  // The sizes: block_size 0; O's 4 columns for d_v = 3; d = 2 and 3; V's 3 rows for n_k = 2.
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O, false, 0), "streaming_attention", 0);
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V, O_wide, false, 1), "streaming_attention", 4, 3);
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K_bad, V, O, true, 1), "streaming_attention", 2, 3);
+  ATTN_REQUIRE_INVALID(attn::streaming_attention(Q, K, V_bad, O, true, 1), "streaming_attention", 3, 2);
 }

@@ -1,6 +1,7 @@
 // Step 10's typical mistakes: softmax_backward. (course/mistakes/mistake.hpp says what an
 // entry is.)
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <span>
 
@@ -11,7 +12,7 @@ namespace {
 
 using std::span;
 
-/// <g, a> = sum_i g_i a_i, accumulated in double as the answer key does, over the first n.
+/// <g, a> = sum_l g_l a_l, accumulated in double as the answer key does, over the first n.
 float weighted_mean(span<const float> a, span<const float> g, std::size_t n) {
   double c = 0.0;
   for (std::size_t i = 0; i < n; ++i) c += static_cast<double>(g[i]) * a[i];
@@ -35,8 +36,8 @@ void right_formula(span<const float> a, span<const float> g, span<float> grad_s,
 struct backward_mean_not_weighted {
   static constexpr info about{
       .step = 10, .id = "backward_mean_not_weighted", .name = "subtracted the plain mean of grad_a",
-      .why = "The constant is <g, a> = sum_i a_i g_i, the mean of g weighted by the softmax weights "
-             "alpha_i; the plain mean (1/n) sum_i g_i is the same only for uniform weights, and with "
+      .why = "The constant is <g, a> = sum_l a_l g_l, the mean of g weighted by the softmax weights "
+             "a_l; the plain mean (1/n) sum_l g_l is the same only for uniform weights, and with "
              "it the entries of grad_s no longer sum to 0",
       .hint = 2};
   static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
@@ -108,7 +109,7 @@ ATTN_MISTAKE(backward_diagonal_only);
 struct backward_running_dot {
   static constexpr info about{
       .step = 10, .id = "backward_running_dot", .name = "<g, a> summed in the same loop that writes grad_s",
-      .why = "Every entry needs the whole sum <g, a> = sum_i a_i g_i over all n weights; adding a_j g_j "
+      .why = "Every entry needs the whole sum <g, a> = sum_l a_l g_l over all n weights; adding a_j g_j "
              "to it in the loop that writes grad_s[j] gives entry j only the partial sum over i <= j, "
              "so all but the last entry are wrong. Compute it once, before that loop",
       .hint = 2};
@@ -150,6 +151,56 @@ struct backward_output_length_not_checked {
   }
 };
 ATTN_MISTAKE(backward_output_length_not_checked);
+
+struct backward_skips_zero_weights {
+  static constexpr info about{
+      .step = 10, .id = "backward_skips_zero_weights", .name = "skips zero weights in <g, a>",
+      .why = "Every term of <g, a> = sum_l a_l g_l counts: 0 x NaN = NaN (0 x inf too), so a NaN in "
+             "grad_a makes <g, a>, and so every entry a_j (g_j - <g, a>), NaN even where a_j = 0 "
+             "(NaN in, NaN out); skipping the terms with a_l == 0 hides it",
+      .hint = 2};
+  static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
+    ref::softmax_backward(a, grad_a, grad_s);  // the checks
+    double c = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != 0.0f) c += static_cast<double>(grad_a[i]) * a[i];
+    }
+    for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - static_cast<float>(c));
+  }
+};
+ATTN_MISTAKE(backward_skips_zero_weights);
+
+struct backward_dot_per_entry {
+  static constexpr info about{
+      .step = 10, .id = "backward_dot_per_entry", .name = "recomputes <g, a> for every entry (O(n^2))",
+      .why = "The sum <g, a> is the same number for every entry j; recomputing the n-term sum inside the loop "
+             "that writes grad_s gives the right values in O(n^2) work instead of O(n), which is the "
+             "point of the formula (forming J costs O(n^2) too). Compute it once, before that loop",
+      .hint = 2};
+  static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
+    ref::softmax_backward(a, grad_a, grad_s);  // the checks
+    for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - weighted_mean(a, grad_a, a.size()));
+  }
+};
+ATTN_MISTAKE(backward_dot_per_entry);
+
+struct backward_skips_nan_weights {
+  static constexpr info about{
+      .step = 10, .id = "backward_skips_nan_weights", .name = "leaves NaN weights out of <g, a>",
+      .why = "<g, a> = sum_l a_l g_l takes every term: a NaN weight makes it NaN, and so every entry "
+             "a_j (g_j - <g, a>) (NaN in, NaN out); leaving the NaN weights out of the sum (a test such as "
+             "!std::isnan(a_l)) makes only their own entries NaN and hides the NaN from the others",
+      .hint = 2};
+  static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
+    ref::softmax_backward(a, grad_a, grad_s);  // the checks
+    double c = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (!std::isnan(a[i])) c += static_cast<double>(grad_a[i]) * a[i];
+    }
+    for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - static_cast<float>(c));
+  }
+};
+ATTN_MISTAKE(backward_skips_nan_weights);
 
 }  // namespace
 }  // namespace attn::mistakes::step10

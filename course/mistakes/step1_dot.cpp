@@ -52,6 +52,22 @@ struct refusal_does_not_name_dot {
 };
 ATTN_MISTAKE(refusal_does_not_name_dot);
 
+struct refusal_omits_sizes {
+  static constexpr info about{
+      .step = 1, .id = "refusal_omits_sizes",
+      .name = "the error for different lengths does not give the sizes",
+      .why = "A message like \"attn::dot: q and k have different lengths\" names the function but not the lengths, so "
+             "the caller still has to find out which vector was wrong and by how much; the contract "
+             "asks for a message naming both sizes (\"q has 3 elements but k has 5\"), made with "
+             "std::to_string",
+      .hint = 2};
+  static float dot(span<const float> q, span<const float> k) {
+    if (q.size() != k.size()) invalid_input("attn::dot", "q and k have different lengths; expected equal lengths");
+    return ref::dot(q, k);
+  }
+};
+ATTN_MISTAKE(refusal_omits_sizes);
+
 struct skips_last_element {
   static constexpr info about{
       .step = 1, .id = "skips_last_element", .name = "the loop stops one element early",

@@ -118,5 +118,23 @@ struct scores_shape_not_checked {
 };
 ATTN_MISTAKE(scores_shape_not_checked);
 
+struct scores_writes_one_past_the_end {
+  static constexpr info about{
+      .step = 2, .id = "scores_writes_one_past_the_end",
+      .name = "one float written past the end of S (k <= n_q * n_k in a flat loop)",
+      .why = "S holds n_q * n_k floats, at flat indices 0 to n_q * n_k - 1; a loop that runs while "
+             "k <= n_q * n_k writes one float past the end of S, into memory that belongs to "
+             "something else. Every score inside S can be right and still another matrix changes "
+             "behind your back, or the program crashes",
+      .hint = 4};
+  static void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
+    // S cleared first, by a flat loop that runs one step too far (the runner's guard band
+    // after S takes the stray write: the catalogue never runs on unguarded storage).
+    for (std::size_t k = 0; k <= S.rows * S.cols; ++k) S.data[k] = 0.0f;
+    ref::scores(Q, K, S);
+  }
+};
+ATTN_MISTAKE(scores_writes_one_past_the_end);
+
 }  // namespace
 }  // namespace attn::mistakes::step2

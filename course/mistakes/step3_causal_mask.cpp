@@ -156,5 +156,22 @@ struct mask_written_over_scores {
 };
 ATTN_MISTAKE(mask_written_over_scores);
 
+struct mask_one_row_too_many {
+  static constexpr info about{
+      .step = 3, .id = "mask_one_row_too_many", .name = "one row too many masked (i <= S.rows)",
+      .why = "S has S.rows rows, numbered 0 to S.rows - 1. The extra row i = S.rows lies past the end "
+             "of S, so the -inf of its future keys j > i lands in memory that belongs to something "
+             "else, even though every entry inside S is right. It shows when S has more columns "
+             "than rows, where that row has keys after the diagonal",
+      .hint = 3};
+  static void apply_causal_mask(matrix_view S) {
+    // Row S.rows writes at most S.cols floats past the end: inside the runner's guard band.
+    for (std::size_t i = 0; i <= S.rows; ++i) {
+      for (std::size_t j = i + 1; j < S.cols; ++j) S(i, j) = minus_inf;
+    }
+  }
+};
+ATTN_MISTAKE(mask_one_row_too_many);
+
 }  // namespace
 }  // namespace attn::mistakes::step3

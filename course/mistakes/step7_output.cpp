@@ -1,7 +1,9 @@
 // Step 7's typical mistakes: attention_output and attention. (course/mistakes/mistake.hpp
 // says what an entry is.)
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "mistake.hpp"
@@ -174,6 +176,161 @@ struct output_inner_size_not_checked {
   }
 };
 ATTN_MISTAKE(output_inner_size_not_checked);
+
+struct output_reads_masked_values {
+  static constexpr info about{
+      .step = 7, .id = "output_reads_masked_values",
+      .name = "the causal attention reads masked value rows (0 x NaN leaks the future)",
+      .why = "Under the causal mask query i depends on keys and values 0..i only: a masked key "
+             "contributes nothing, whatever its value row holds. A V as a whole multiplies the "
+             "weight 0 of every future key by its value, and 0 x NaN = NaN (0 x inf too), so one NaN "
+             "in a future value row makes every earlier output NaN; take row i of O from the first "
+             "i + 1 weights and value rows only",
+      .hint = 3};
+  static void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+    ref::attention(Q, K, V, O, causal);  // the checks, and the right shape
+    matrix A(Q.rows, K.rows);
+    ref::attention_weights(Q, K, A.view(), causal);
+    ref::attention_output(A.view(), V, O);  // every key's value, masked or not
+  }
+};
+ATTN_MISTAKE(output_reads_masked_values);
+
+struct output_skips_zero_weights {
+  static constexpr info about{
+      .step = 7, .id = "output_skips_zero_weights", .name = "skips zero weights in attention_output",
+      .why = "The output O = A V has no mask: every term alpha_ij v_j counts, and 0 x NaN = NaN "
+             "(0 x inf too), so a NaN value behind a weight of 0 must make that output NaN (NaN in, "
+             "NaN out); skipping the terms with A(i, j) == 0 hides it",
+      .hint = 2};
+  static void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
+    ref::attention_output(A, V, O);  // the checks, and the right shape
+    for (std::size_t i = 0; i < O.rows; ++i) {
+      std::fill(O.row(i).begin(), O.row(i).end(), 0.0f);
+      for (std::size_t j = 0; j < A.cols; ++j) {
+        const float a = A(i, j);
+        if (a == 0.0f) continue;
+        for (std::size_t c = 0; c < O.cols; ++c) O(i, c) += a * V(j, c);
+      }
+    }
+  }
+};
+ATTN_MISTAKE(output_skips_zero_weights);
+
+struct output_refusal_omits_sizes {
+  static constexpr info about{
+      .step = 7, .id = "output_refusal_omits_sizes",
+      .name = "the error for mismatched shapes does not give the sizes",
+      .why = "A message like \"A, V and O do not fit\" names attn::attention_output but not the shapes, so the caller "
+             "cannot tell which of the three was wrong; the contract asks for a message naming the "
+             "sizes (\"A is 2 x 3 but V is 4 x 4; expected one row of V per column of A\")",
+      .hint = 1};
+  static void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
+    if (A.cols != V.rows || O.rows != A.rows || O.cols != V.cols) {
+      invalid_input("attn::attention_output",
+                    "A, V and O do not fit; expected A n_q x n_k, V n_k x d_v and O n_q x d_v");
+    }
+    ref::attention_output(A, V, O);
+  }
+};
+ATTN_MISTAKE(output_refusal_omits_sizes);
+
+struct attention_refusal_names_output {
+  static constexpr info about{
+      .step = 7, .id = "attention_refusal_names_output",
+      .name = "attention lets attention_output refuse its V or O",
+      .why = "An attention() that checks nothing itself passes a V or O of the wrong shape on to "
+             "attention_output, whose message names attn::attention_output: the caller called "
+             "attn::attention and reads about a function it never called; check V.rows == K.rows and "
+             "the shape of O in attention first, with a message naming attn::attention",
+      .hint = 3};
+  static void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+    if (V.rows != K.rows || O.rows != Q.rows || O.cols != V.cols) {
+      // The weights (step 5 checks Q and K), then attention_output, which refuses V or O.
+      matrix A(Q.rows, K.rows);
+      ref::attention_weights(Q, K, A.view(), causal);
+      ref::attention_output(A.view(), V, O);
+      return;
+    }
+    ref::attention(Q, K, V, O, causal);  // right on good input
+  }
+};
+ATTN_MISTAKE(attention_refusal_names_output);
+
+/// M with rows M.rows .. rows - 1 added, each a copy of its last row: what a causal loop over
+/// j <= i reads past the end of K and V when n_q > n_k, stood in for by values an entry can
+/// compute (reading past the real end is undefined behaviour, which an entry must not have).
+matrix last_row_repeated(const_matrix_view M, std::size_t rows) {
+  matrix out(rows, M.cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto from = M.row(std::min(r, M.rows - 1));
+    std::copy(from.begin(), from.end(), out.row(r).begin());
+  }
+  return out;
+}
+
+struct attention_causal_past_last_key {
+  static constexpr info about{
+      .step = 7, .id = "attention_causal_past_last_key", .name = "the causal loop runs to key i even past the last key",
+      .why = "The causal mask is top-left aligned: query i sees keys 0..min(i, n_k - 1). With more queries than "
+             "keys (n_q > n_k) a loop over j <= i reads weights and rows of K and V past the last key, which do "
+             "not exist, so the outputs of the queries i >= n_k are garbage (or the program crashes); stop at "
+             "min(i + 1, n_k)",
+      .hint = 3};
+  static void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+    ref::attention(Q, K, V, O, causal);  // the checks, and the output where no loop runs past the end
+    if (!causal || Q.rows <= K.rows || K.rows == 0) return;
+    // The rows past the end read as copies of the last one (in bounds, and as wrong).
+    const matrix K_past = last_row_repeated(K, Q.rows), V_past = last_row_repeated(V, Q.rows);
+    ref::attention(Q, K_past.view(), V_past.view(), O, true);
+  }
+};
+ATTN_MISTAKE(attention_causal_past_last_key);
+
+struct attention_inf_minus_inf {
+  static constexpr info about{
+      .step = 7, .id = "attention_inf_minus_inf", .name = "+inf scores give NaN in attention (exp(inf - inf))",
+      .why = "In a row whose max is +inf each +inf score gets e^(beta - m) = e^0 = 1 and every other key 0, so "
+             "the +inf keys share the weight equally and the output is the mean of their values (the rule of "
+             "stable_softmax, step 5); computing std::exp(beta - m) as it stands gives e^(inf - inf) = NaN, and "
+             "that query's output is NaN. The step 5 attention_weights has the rule",
+      .hint = 3};
+  static void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+    ref::attention(Q, K, V, O, causal);  // the checks, and the output of the rows without a +inf score
+    matrix S(Q.rows, K.rows);
+    ref::scores(Q, K, S.view());
+    if (causal) ref::apply_causal_mask(S.view());
+    for (std::size_t i = 0; i < Q.rows; ++i) {
+      const std::size_t visible = causal ? std::min(i + 1, K.rows) : K.rows;
+      float m = -std::numeric_limits<float>::infinity();
+      for (std::size_t j = 0; j < visible; ++j) m = std::max(m, S(i, j));
+      if (m != std::numeric_limits<float>::infinity()) continue;
+      float sum = 0.0f;
+      for (std::size_t j = 0; j < visible; ++j) sum += std::exp(S(i, j) - m);
+      for (std::size_t c = 0; c < O.cols; ++c) {
+        float o = 0.0f;
+        for (std::size_t j = 0; j < visible; ++j) o += std::exp(S(i, j) - m) / sum * V(j, c);
+        O(i, c) = o;
+      }
+    }
+  }
+};
+ATTN_MISTAKE(attention_inf_minus_inf);
+
+struct attention_no_keys_untouched {
+  static constexpr info about{
+      .step = 7, .id = "attention_no_keys_untouched", .name = "attention returns without writing O when there are no keys",
+      .why = "With n_k = 0 every query has nothing to attend to and its output is the empty sum, 0: attention() is "
+             "attention_weights() then attention_output(), which writes the zeros. Returning early leaves O "
+             "holding whatever it held, and the tests hand in an O full of NaN",
+      .hint = 3};
+  static void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
+    const std::vector<float> held(O.data, O.data + O.size());
+    ref::attention(Q, K, V, O, causal);  // the checks
+    if (K.rows == 0) std::copy(held.begin(), held.end(), O.data);  // "nothing to do"
+  }
+};
+ATTN_MISTAKE(attention_no_keys_untouched);
 
 }  // namespace
 }  // namespace attn::mistakes::step7

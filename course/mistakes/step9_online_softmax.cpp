@@ -26,6 +26,7 @@ struct loop_mistakes {
   bool nan_when_empty = false;       ///< o / 0 for a query with nothing to attend to
   bool ignores_causal = false;       ///< every key visited, even under the causal mask
   bool drops_last_key = false;       ///< blocks end one key early
+  bool inf_minus_inf = false;        ///< e^(beta - m) as it stands: e^(inf - inf) = NaN
 };
 
 /// The answer key's streaming_attention with the given push and merge and loop mistakes,
@@ -53,24 +54,28 @@ void streaming_with(const_matrix_view Q, const_matrix_view K, const_matrix_view 
         state = merged;
         break;
       }
-      if (merged.sum == 0.0f) continue;
+      if (merged.sum == 0.0f) {  // weight 0 each, but visible keys still take part (0 x NaN)
+        for (std::size_t j = start; j < end; ++j) {
+          for (std::size_t c = 0; c < o.size(); ++c) o[c] += 0.0f * V(j, c);
+        }
+        continue;
+      }
       const float rescale = state.sum == 0.0f ? 0.0f : exp_below(state.max, merged.max);
       if (!Wrong.output_not_rescaled) {
         for (float& x : o) x *= rescale;
       }
       for (std::size_t j = start; j < end; ++j) {
-        const float p = exp_below(beta[j - start], merged.max);
+        const float p = Wrong.inf_minus_inf ? std::exp(beta[j - start] - merged.max)
+                                            : exp_below(beta[j - start], merged.max);
         for (std::size_t c = 0; c < o.size(); ++c) o[c] += p * V(j, c);
       }
       state = merged;
     }
     if (std::isnan(state.max)) {
       std::fill(o.begin(), o.end(), quiet_nan);
-    } else if (state.sum == 0.0f && !Wrong.nan_when_empty) {
-      std::fill(o.begin(), o.end(), 0.0f);
-    } else {
+    } else if (state.sum != 0.0f || Wrong.nan_when_empty) {
       for (float& x : o) x /= state.sum;
-    }
+    }  // sum 0: o holds 0 v_j summed, zeros for finite values
   }
 }
 
@@ -283,6 +288,104 @@ struct streaming_block_drops_last_key {
   }
 };
 ATTN_MISTAKE(streaming_block_drops_last_key);
+
+struct streaming_inf_minus_inf {
+  static constexpr info about{
+      .step = 9, .id = "streaming_inf_minus_inf", .name = "+inf scores give NaN in streaming attention",
+      .why = "A +inf score equals the running max +inf, so its term is e^(beta - m) = e^0 = 1: the +inf "
+             "keys share the weight equally and the others get 0, as in attention(); computing "
+             "std::exp(beta - m) as it stands gives e^(inf - inf) = NaN, and the output of every query "
+             "that sees a +inf score is NaN",
+      .hint = 4};
+  static void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+                                  bool causal, std::size_t block_size) {
+    streaming_with<&ref::push, &ref::merge, loop_mistakes{.inf_minus_inf = true}>(Q, K, V, O, causal, block_size);
+  }
+};
+ATTN_MISTAKE(streaming_inf_minus_inf);
+
+/// M with rows M.rows .. rows - 1 added, each a copy of its last row: what a causal loop that
+/// stops at key i reads past the end of K and V when n_q > n_k, stood in for by values an entry
+/// can compute (reading past the real end is undefined behaviour, which an entry must not have).
+matrix last_row_repeated(const_matrix_view M, std::size_t rows) {
+  matrix out(rows, M.cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto from = M.row(std::min(r, M.rows - 1));
+    std::copy(from.begin(), from.end(), out.row(r).begin());
+  }
+  return out;
+}
+
+struct streaming_causal_past_last_key {
+  static constexpr info about{
+      .step = 9, .id = "streaming_causal_past_last_key", .name = "the causal loop stops at key i even past the last key",
+      .why = "The causal mask is top-left aligned: query i sees keys 0..min(i, n_k - 1). With more queries than "
+             "keys (n_q > n_k) a loop that stops at key i reads rows of K and V past the last key, which do not "
+             "exist, so the outputs of the queries i >= n_k are garbage (or the program crashes); the visible "
+             "keys end at min(i + 1, n_k)",
+      .hint = 4};
+  static void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+                                  bool causal, std::size_t block_size) {
+    ref::streaming_attention(Q, K, V, O, causal, block_size);  // the checks, and the output where no loop runs past the end
+    if (!causal || Q.rows <= K.rows || K.rows == 0) return;
+    // The rows past the end read as copies of the last one (in bounds, and as wrong).
+    const matrix K_past = last_row_repeated(K, Q.rows), V_past = last_row_repeated(V, Q.rows);
+    ref::streaming_attention(Q, K_past.view(), V_past.view(), O, true, block_size);
+  }
+};
+ATTN_MISTAKE(streaming_causal_past_last_key);
+
+struct online_merge_drops_nan_in_a {
+  static constexpr info about{
+      .step = 9, .id = "online_merge_drops_nan_in_a", .name = "merge picks the max with a comparison that drops a NaN in a",
+      .why = "NaN in either part gives NaN in both fields. Without that case first, a.max > b.max ? a.max : b.max "
+             "is false when a.max is NaN and keeps b's max: the merged state has a number for its max and NaN "
+             "for its sum, and whatever compares maxima afterwards is misled",
+      .hint = 3};
+  static online_softmax merge(const online_softmax& a, const online_softmax& b) {
+    if (a.sum == 0.0f) return b;
+    if (b.sum == 0.0f) return a;
+    const float m = a.max > b.max ? a.max : b.max;  // false for a NaN in a: b.max
+    return {m, a.sum * exp_below(a.max, m) + b.sum * exp_below(b.max, m)};
+  }
+};
+ATTN_MISTAKE(online_merge_drops_nan_in_a);
+
+struct online_merge_inf_minus_inf {
+  static constexpr info about{
+      .step = 9, .id = "online_merge_inf_minus_inf", .name = "merge computes e^(m_a - m) when both maxima are +inf",
+      .why = "Where a part's max equals the common max the factor is e^0 = 1, also when both are +inf; "
+             "std::exp(a.max - m) there gives e^(inf - inf) = NaN, so the +inf scores of two parts no longer "
+             "share the weight (merging the states {inf, 1} of [1, inf] and of [inf, 5] must give {inf, 2})",
+      .hint = 3};
+  static online_softmax merge(const online_softmax& a, const online_softmax& b) {
+    if (std::isnan(a.max) || std::isnan(b.max)) return {quiet_nan, quiet_nan};
+    if (a.sum == 0.0f) return b;
+    if (b.sum == 0.0f) return a;
+    const float m = std::max(a.max, b.max);
+    return {m, a.sum * std::exp(a.max - m) + b.sum * std::exp(b.max - m)};
+  }
+  static void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+                                  bool causal, std::size_t block_size) {
+    streaming_with<&ref::push, &online_merge_inf_minus_inf::merge>(Q, K, V, O, causal, block_size);
+  }
+};
+ATTN_MISTAKE(online_merge_inf_minus_inf);
+
+struct online_weight_nan_as_masked {
+  static constexpr info about{
+      .step = 9, .id = "online_weight_nan_as_masked", .name = "a NaN score given weight 0, tested as !(x > -inf)",
+      .why = "The weight of a NaN score is NaN (NaN in, NaN out); only x == -inf (a masked key) has weight 0. "
+             "The test !(x > -inf) is true for a NaN as well, since every comparison with NaN is false, so a "
+             "NaN score quietly weighs 0",
+      .hint = 2};
+  static float weight(const online_softmax& state, float x) {
+    if (std::isnan(state.max)) return quiet_nan;
+    if (state.sum == 0.0f || !(x > -infinity)) return 0.0f;
+    return exp_below(x, state.max) / state.sum;
+  }
+};
+ATTN_MISTAKE(online_weight_nan_as_masked);
 
 }  // namespace
 }  // namespace attn::mistakes::step9

@@ -33,17 +33,34 @@ void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O) {
   }
 }
 
+// Under the causal mask query i reads keys and values 0..i only: a masked key contributes
+// nothing, whatever its value row holds (NaN and inf included), as if it were not there.
+// Every visible key takes part, even with a weight of 0 (0 x NaN = NaN: NaN in, NaN out).
 void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O, bool causal) {
   detail::check_score_shapes("attn::ref::attention", Q, K, matrix_view(nullptr, Q.rows, K.rows), "A");
   detail::check_value_shapes("attn::ref::attention", Q.rows, K.rows, "K (n_k x d)", V, O);
   matrix A(Q.rows, K.rows);
   ref::attention_weights(Q, K, A.view(), causal);
-  ref::attention_output(A.view(), V, O);
+  if (!causal) {
+    ref::attention_output(A.view(), V, O);
+    return;
+  }
+  const detail::kernel_table& kernels = detail::active_kernels();
+  for (std::size_t i = 0; i < O.rows; ++i) {
+    float* o = O.data + i * O.cols;
+    std::fill(o, o + O.cols, 0.0f);
+    const std::size_t visible = std::min(K.rows, i + 1);
+    for (std::size_t j = 0; j < visible; ++j) kernels.scale_add(o, 1.0f, A(i, j), V.data + j * V.cols, V.cols);
+  }
 }
 
 // For each query: running max m, running sum l and unnormalised output o. A block of keys
 // raises the max to m'; l and o are rescaled by e^(m - m') (0 while nothing has been seen:
-// e^(-inf) = 0), then each key adds e^(beta - m') to l and e^(beta - m') v_j to o.
+// e^(-inf) = 0), then each key adds e^(beta - m') to l and e^(beta - m') v_j to o. Only the
+// keys the causal mask leaves visible are read; each of them adds its term even when its
+// weight is 0 (a score of -inf, or one that underflows), so that a NaN or inf value row
+// gives NaN as it does in attention() (0 x NaN), and a query with nothing to attend to gets
+// 0 v_j summed: zeros for finite values.
 void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
                          bool causal, std::size_t block_size) {
   detail::check_score_shapes("attn::ref::streaming_attention", Q, K, matrix_view(nullptr, Q.rows, K.rows), "A");
@@ -78,7 +95,11 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
         l *= rescale;
         m = block_max;
       }
-      if (m == -infinity) continue;  // every score so far is -inf: nothing to add
+      if (m == -infinity) {
+        // Every score so far is -inf: weight 0 each, but their values still take part.
+        for (std::size_t t = 0; t < count; ++t) kernels.scale_add(o, 1.0f, 0.0f, V.data + (start + t) * d_v, d_v);
+        continue;
+      }
       for (std::size_t t = 0; t < count; ++t) {
         const float p = exp_below(beta[t], m);
         l += p;
@@ -87,11 +108,9 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     }
     if (nan) {
       std::fill(o, o + d_v, quiet_nan);
-    } else if (l == 0.0f) {
-      std::fill(o, o + d_v, 0.0f);  // a query with nothing to attend to
-    } else {
+    } else if (l != 0.0f) {
       kernels.divide(o, l, d_v);
-    }
+    }  // l == 0: nothing to attend to; o holds 0 v_j summed (zeros, or NaN from a NaN or inf value)
   }
 }
 

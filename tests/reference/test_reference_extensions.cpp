@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -24,14 +25,16 @@ namespace oracle = attn::test::oracle;
 namespace tol = attn::test::tol;
 using namespace attn::test::reference;
 
-/// sum_j A_ij V_jc in long double, row-major n_q x d_v.
+/// sum_j A_ij V_jc in long double, row-major n_q x d_v; `causal`: over j <= i only (a masked
+/// key contributes nothing, whatever its value row holds: the contract's rule).
 std::vector<double> oracle_output(std::span<const double> A, std::span<const float> V, std::size_t nq, std::size_t nk,
-                                  std::size_t dv) {
+                                  std::size_t dv, bool causal = false) {
   std::vector<double> O(nq * dv);
   for (std::size_t i = 0; i < nq; ++i) {
+    const std::size_t visible = causal ? std::min(nk, i + 1) : nk;
     for (std::size_t c = 0; c < dv; ++c) {
       long double s = 0.0L;
-      for (std::size_t j = 0; j < nk; ++j) s += static_cast<long double>(A[i * nk + j]) * V[j * dv + c];
+      for (std::size_t j = 0; j < visible; ++j) s += static_cast<long double>(A[i * nk + j]) * V[j * dv + c];
       O[i * dv + c] = static_cast<double>(s);
     }
   }
@@ -76,7 +79,7 @@ TEST_CASE("reference attention and streaming attention agree with the oracle for
     const std::vector<float> Q = normal_row(rng, n * d), K = normal_row(rng, n * d), V = normal_row(rng, n * dv);
     for (const bool causal : {false, true}) {
       const std::vector<double> A = oracle::attention_weights(Q, K, n, n, d, causal);
-      const std::vector<double> expected = oracle_output(A, V, n, n, dv);
+      const std::vector<double> expected = oracle_output(A, V, n, n, dv, causal);
       std::vector<double> bounds;
       const std::vector<double> S = oracle::scores(Q, K, n, n, d);
       for (std::size_t i = 0; i < n; ++i) {
@@ -193,6 +196,61 @@ TEST_CASE("reference softmax_backward agrees with the oracle for every length an
         }
         if (!out.fences_intact()) cmp.fail("wrote outside grad_s");
         ATTN_CHECK_AGREES(cmp);
+      }
+    }
+  }
+}
+
+TEST_CASE("reference attention and streaming attention read no row of a masked key, and a visible NaN value gives NaN, "
+          "on every instruction set",
+          "[reference]") {
+  // The contract's rule (docs: Masked keys and special values): under the causal mask query i
+  // depends on keys and values 0..i only, so poisoning row k of V or K leaves the outputs of
+  // queries i < k bit for bit as they were; a NaN value row that a query sees makes its
+  // output NaN, with or without the mask, even where the weight is 0.
+  auto rng = attn::test::rng(1106);
+  const std::size_t n = 9, d = 5, dv = 7, k = 4;
+  const std::vector<float> Q = normal_row(rng, n * d), K = normal_row(rng, n * d), V = normal_row(rng, n * dv);
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    for (std::size_t block = 0; block <= n + 1; ++block) {  // block 0: the two-pass attention()
+      const auto run = [&](const std::vector<float>& Kx, const std::vector<float>& Vx, bool causal) {
+        std::vector<float> O(n * dv, -1.0f);
+        if (block == 0) {
+          ref::attention({Q.data(), n, d}, {Kx.data(), n, d}, {Vx.data(), n, dv}, {O.data(), n, dv}, causal);
+        } else {
+          ref::streaming_attention({Q.data(), n, d}, {Kx.data(), n, d}, {Vx.data(), n, dv}, {O.data(), n, dv}, causal,
+                                   block);
+        }
+        return O;
+      };
+      const std::string what = (block == 0 ? std::string("attention") : "streaming_attention, block " +
+                                                                           std::to_string(block)) + ", isa " + isa;
+      const std::vector<float> clean = run(K, V, true);
+      for (const float poison : {std::numeric_limits<float>::quiet_NaN(), kInf}) {
+        for (const bool in_v : {true, false}) {
+          std::vector<float> Kp = K, Vp = V;
+          if (in_v) std::fill(Vp.begin() + k * dv, Vp.begin() + (k + 1) * dv, poison);
+          else std::fill(Kp.begin() + k * d, Kp.begin() + (k + 1) * d, poison);
+          const std::vector<float> O = run(Kp, Vp, true);
+          for (std::size_t e = 0; e < k * dv; ++e) {
+            INFO(what << ": causal, row " << k << " of " << (in_v ? "V" : "K") << " = " << poison << ", element " << e);
+            CHECK(std::memcmp(&O[e], &clean[e], sizeof(float)) == 0);
+          }
+          if (std::isnan(poison)) {
+            for (std::size_t e = k * dv; e < n * dv; ++e) {
+              INFO(what << ": causal, row " << k << " of " << (in_v ? "V" : "K") << " = nan, element " << e);
+              CHECK(std::isnan(O[e]));
+            }
+          }
+        }
+      }
+      std::vector<float> Vnan = V;
+      std::fill(Vnan.begin() + k * dv, Vnan.begin() + (k + 1) * dv, std::numeric_limits<float>::quiet_NaN());
+      const std::vector<float> O = run(K, Vnan, false);
+      for (std::size_t e = 0; e < n * dv; ++e) {
+        INFO(what << ": not causal, row " << k << " of V = nan, element " << e);
+        CHECK(std::isnan(O[e]));
       }
     }
   }

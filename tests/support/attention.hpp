@@ -14,6 +14,7 @@
 
 #include "support/compare.hpp"
 #include "support/generators.hpp"
+#include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
 namespace attn::test {
@@ -27,7 +28,8 @@ struct expected_attention {
 };
 
 /// Computes the expected output of attention(Q, K, V, causal) with attn::ref, and bounds for
-/// comparing another implementation with it (implementations = 2). `streaming` selects the
+/// comparing another implementation with it (implementations = 2). Under the causal mask the
+/// value rows of masked keys (j > i) play no part in query i's output or bounds, NaN or not. `streaming` selects the
 /// weight bound of a one-pass computation (tol::streaming_attention_row), which also covers
 /// two passes.
 inline expected_attention reference_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
@@ -37,7 +39,9 @@ inline expected_attention reference_attention(const_matrix_view Q, const_matrix_
   ref::scores(Q, K, e.beta.view());
   if (causal) ref::apply_causal_mask(e.beta.view());
   ref::attention_weights(Q, K, e.weights.view(), causal);
-  ref::attention_output(e.weights.view(), V, e.output.view());
+  // attn::ref::attention, not attention_output(weights, V): under the causal mask a masked
+  // key contributes nothing, whatever its value row holds (0 x NaN is not taken).
+  ref::attention(Q, K, V, e.output.view(), causal);
   std::vector<float> column(nk);
   for (std::size_t i = 0; i < nq; ++i) {
     double score_error = 0.0;
@@ -50,11 +54,33 @@ inline expected_attention reference_attention(const_matrix_view Q, const_matrix_
                   : tol::attention_row(e.beta.row(i), e.weights.row(i), score_error, implementations),
         e.beta.row(i));
     for (std::size_t c = 0; c < dv; ++c) {
-      for (std::size_t j = 0; j < nk; ++j) column[j] = V(j, c);
+      for (std::size_t j = 0; j < nk; ++j) column[j] = causal && j > i ? 0.0f : V(j, c);  // masked: not read
       e.bounds.push_back(tol::attention_output(b, e.weights.row(i), column, implementations));
     }
   }
   return e;
+}
+
+/// The exact output of attention(Q, K, V, causal) in double, from oracle::attention_weights
+/// (the scores in double, the contract's special rows): o_ic = sum_j alpha_ij V(j, c) over the
+/// keys query i sees, j < n_k and, under the causal mask, j <= i (top-left aligned: with more
+/// queries than keys, query i >= n_k sees every key). Masked keys are not read. n_q x d_v,
+/// row-major.
+inline std::vector<double> oracle_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                                            bool causal) {
+  const std::size_t nq = Q.rows, nk = K.rows, d = Q.cols, dv = V.cols;
+  const std::vector<double> A = oracle::attention_weights(std::span<const float>(Q.data, nq * d),
+                                                          std::span<const float>(K.data, nk * d), nq, nk, d, causal);
+  std::vector<double> O(nq * dv, 0.0);
+  for (std::size_t i = 0; i < nq; ++i) {
+    const std::size_t visible = causal ? std::min(i + 1, nk) : nk;
+    for (std::size_t c = 0; c < dv; ++c) {
+      double o = 0.0;
+      for (std::size_t j = 0; j < visible; ++j) o += A[i * nk + j] * static_cast<double>(V(j, c));
+      O[i * dv + c] = o;
+    }
+  }
+  return O;
 }
 
 }  // namespace attn::test

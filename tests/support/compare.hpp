@@ -7,7 +7,8 @@
 //   ATTN_CHECK_ALL_CLOSE(what, expected, actual, bounds[, inputs])
 //                                                      a vector or matrix; `bounds` is one
 //                                                      bound per element or one for all
-//   ATTN_REQUIRE_INVALID(expr, "scores")               std::invalid_argument naming the function
+//   ATTN_REQUIRE_INVALID(expr, "scores", 2, 3)         std::invalid_argument naming the function
+//                                                      and the sizes (whole name, whole numbers)
 //
 // The rules, whatever the bound: a NaN expected needs a NaN actual; an infinity expected
 // needs the same infinity; a finite expected needs a finite actual; a bound of 0 asks for
@@ -254,20 +255,55 @@ refusal refusal_of(F&& f) {
   return r;
 }
 
-/// The failure message of a refusal check, or "" when `r` is the refusal asked for.
-/// `function` is one name ("scores") or several that are all right ("attention_weights|scores":
-/// a pipeline may let the step it calls refuse the input).
-inline std::string refusal_failure(std::string_view expr, const refusal& r, std::string_view function) {
-  if (r.invalid && diagnosis::names_function(r.message, function)) return {};
-  std::string wanted;  // "attention_weights or scores"
-  for (const char c : function) wanted += c == '|' ? std::string(" or ") : std::string(1, c);
-  std::string s = std::string(expr) + ": expected std::invalid_argument whose message names " +
-                  wanted + ", but ";
-  if (r.returned) s += "it returned normally (the bad input was not refused)";
-  else if (r.invalid) s += "its message does not: \"" + r.message + "\"";
-  else s += "it threw another exception: \"" + r.message + "\"";
+/// "3", "3 and 5", "2, 3 and 4".
+inline std::string and_list(std::span<const std::size_t> xs) {
+  std::string s;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (i > 0) s += i + 1 == xs.size() ? " and " : ", ";
+    s += std::to_string(xs[i]);
+  }
+  return s;
+}
+
+/// The failure message of a refusal check, or "" when `r` is the refusal asked for: a
+/// std::invalid_argument whose message names `function` as a whole identifier and holds each
+/// of `sizes` as a whole number (diagnosis::gaps_in, the one rule). `function` is one name
+/// ("scores") or several that are all right ("attention_weights|scores": a pipeline may let
+/// the step it calls refuse the input). `sizes` are the sizes that make the input wrong.
+inline std::string refusal_failure(std::string_view expr, const refusal& r, std::string_view function,
+                                   std::span<const std::size_t> sizes) {
+  const diagnosis::message_gaps gaps = diagnosis::gaps_in(r.message, function, sizes);
+  if (r.invalid && gaps.ok()) return {};
+  std::string names;  // "attention_weights or scores"
+  for (const char c : function) names += c == '|' ? std::string(" or ") : std::string(1, c);
+  std::string s = std::string(expr) + ": expected std::invalid_argument whose message names " + names;
+  if (!sizes.empty()) s += std::string(" and the size") + (sizes.size() == 1 ? " " : "s ") + and_list(sizes);
+  s += ", but ";
+  if (r.returned) {
+    s += "it returned normally (the bad input was not refused)";
+  } else if (r.invalid) {
+    s += "its message ";
+    if (gaps.function_missing) {
+      s += "does not name " + names;
+      // Only inside a longer name ("attention" in "attention_output"): another function.
+      bool fragment = false;
+      for (std::size_t at = 0; at <= function.size();) {
+        std::size_t bar = function.find('|', at);
+        if (bar == std::string_view::npos) bar = function.size();
+        const std::string_view one = function.substr(at, bar - at);
+        fragment = fragment || (!one.empty() && r.message.find(one) != std::string::npos);
+        at = bar + 1;
+      }
+      if (fragment) s += " (only as part of a longer name, another function's)";
+      if (!gaps.sizes_missing.empty()) s += " and ";
+    }
+    if (!gaps.sizes_missing.empty()) s += "lacks " + and_list(gaps.sizes_missing);
+    s += ": \"" + r.message + "\"";
+  } else {
+    s += "it threw another exception: \"" + r.message + "\"";
+  }
   s += "\n";
-  if (diagnosis::on_refusal) s += diagnosis::on_refusal(function, r.returned, r.invalid, r.message);
+  if (diagnosis::on_refusal) s += diagnosis::on_refusal(function, sizes, r.returned, r.invalid, r.message);
   return s + "  " + seed_note();
 }
 
@@ -293,13 +329,18 @@ inline std::string refusal_failure(std::string_view expr, const refusal& r, std:
 #define ATTN_CHECK_ALL_CLOSE(...) ATTN_CHECK_VERDICT(::attn::test::compare(__VA_ARGS__))
 
 /// `expr` throws std::invalid_argument, and its message names `function` (e.g. "scores", or
-/// "attention_weights|scores" for either).
+/// "attention_weights|scores" for either) as a whole identifier and each of the sizes that
+/// make the input wrong (one or more) as a whole number:
+///   ATTN_REQUIRE_INVALID(attn::dot(q3, k5), "dot", 3, 5);
 /// A failure stops the test case, as REQUIRE does: what follows a bad input that was not
 /// refused is not worth checking.
-#define ATTN_REQUIRE_INVALID(expr, function)                                                 \
-  do {                                                                                       \
-    const std::string attn_failure_ = ::attn::test::refusal_failure(                         \
-        #expr, ::attn::test::refusal_of([&] { static_cast<void>(expr); }), (function));      \
-    if (!attn_failure_.empty()) FAIL(attn_failure_);                                         \
-    SUCCEED("refused, naming " << (function));                                              \
+#define ATTN_REQUIRE_INVALID(expr, function, first_size, ...)                                   \
+  do {                                                                                          \
+    const std::initializer_list<std::size_t> attn_sizes_{first_size __VA_OPT__(, ) __VA_ARGS__}; \
+    const std::string attn_failure_ = ::attn::test::refusal_failure(                            \
+        #expr, ::attn::test::refusal_of([&] { static_cast<void>(expr); }), (function),          \
+        std::span<const std::size_t>(attn_sizes_.begin(), attn_sizes_.size()));                 \
+    if (!attn_failure_.empty()) FAIL(attn_failure_);                                            \
+    SUCCEED("refused, naming " << (function) << " and the sizes "                               \
+                               << ::attn::test::and_list({attn_sizes_.begin(), attn_sizes_.size()})); \
   } while (false)

@@ -13,9 +13,10 @@
 //      it is itself wrong: some element is outside the bound of `expected`. The bound grows
 //      with the mistaken output's size (max |mistake| / max |expected|, at least 1), because
 //      rounding errors grow with the values computed.
-//   3. A refusal check (bad input that must throw std::invalid_argument naming the function)
-//      names a mistake that ends the same call the same way when the right function does
-//      not: returns, or throws a message that does not name the function.
+//   3. A refusal check (bad input that must throw std::invalid_argument naming the function
+//      and the sizes) names a mistake that ends the same call the same way when the right
+//      function does not: returns, or throws a message that falls short the same way (does
+//      not name the function, or lacks sizes, by support/diagnosis.hpp's gaps_in).
 //   4. A mistake whose output is clearly not the student's at a value check of its function
 //      (not even within 16 times the bounds, or 1e-3 of its largest value) is ruled out for
 //      the rest of the run: it is named at no later check and not in the summary. So is a
@@ -24,6 +25,13 @@
 //      mistake that explains some failures of a function but not others is a coincidence,
 //      not a diagnosis (dividing by sqrt(n_k) looks like no scaling at all when n_k = 1); so
 //      a function with two mistakes at once gets no name: never a guess.
+//   5. A growth check (right values computed in the wrong order of time, e.g. O(n^2) for
+//      O(n)) names the mistakes of the function that grow past the check's limit when timed
+//      the same way, provided the right function does not.
+//   6. A call that wrote outside its views (the runner's guards, support/remote.hpp) names
+//      the mistakes of the function that, run on the same inputs in guarded storage, write
+//      into the same bands: the same argument, on the same side (before, after, inside an
+//      input). The right function never does.
 // The summary after the run picks the fewest mistakes that explain every diagnosed check
 // (greedily, the one explaining most first); among equals, the one that defines no wrong
 // function whose checks never failed; still equal: "one of" them.
@@ -70,6 +78,7 @@ struct local_result {
   outcome how = outcome::returned;
   std::string message;
   outputs values;
+  std::vector<remote::guard_hit> guards;  ///< what it wrote outside its views (remote.hpp)
 };
 
 template <class R, class... A>
@@ -92,6 +101,8 @@ local_result run_local(R (*f)(A...), const std::vector<unsigned char>& args) {
       r.how = outcome::invalid_argument;
       r.message = e.what();
     }
+    std::uint32_t position = 0;  // the holders are guarded: a mistake's stray writes land in a band
+    std::apply([&](auto&... h) { (h.check(position++, r.guards), ...); }, held);
   } catch (const std::exception& e) {
     r.how = outcome::other_exception;
     r.message = e.what();
@@ -106,7 +117,7 @@ local_result run_correct(const call_record& c) {
   case function::name: return run_local(&::attn::ref::name, c.args);
     ATTN_CONTRACT_FUNCTIONS(ATTN_DIAGNOSIS_CORRECT)
 #undef ATTN_DIAGNOSIS_CORRECT
-    default: return {outcome::other_exception, "unknown function", {}};
+    default: return {outcome::other_exception, "unknown function", {}, {}};
   }
 }
 
@@ -117,7 +128,7 @@ local_result run_entry(const cat::entry& e, const call_record& c) {
   case function::name: return run_local(reinterpret_cast<decltype(&::attn::name)>(fn), c.args);
     ATTN_CONTRACT_FUNCTIONS(ATTN_DIAGNOSIS_CASE)
 #undef ATTN_DIAGNOSIS_CASE
-    default: return {outcome::other_exception, "unknown function", {}};
+    default: return {outcome::other_exception, "unknown function", {}, {}};
   }
 }
 
@@ -175,15 +186,60 @@ class state {
     return {};
   }
 
-  std::string refusal(std::string_view function_names, bool returned, bool invalid) {
+  /// A call that wrote outside its views (the last one recorded): names the mistakes of its
+  /// function that, on the same inputs, write into the same bands (same argument, same side).
+  std::string guards(function f, const std::vector<remote::guard_hit>& hits) {
+    if (calls_.empty() || calls_.back().fn != f || hits.empty()) return {};
+    const auto same_bands = [&](const local_result& m) {
+      return std::all_of(hits.begin(), hits.end(), [&](const remote::guard_hit& h) {
+        return std::any_of(m.guards.begin(), m.guards.end(),
+                           [&](const remote::guard_hit& g) { return g.arg == h.arg && g.zone == h.zone; });
+      });
+    };
+    if (same_bands(correct(calls_.back()))) return {};
+    return explain(calls_.back(), same_bands, [](const local_result&) { return false; });
+  }
+
+  std::string refusal(std::string_view function_names, std::span<const std::size_t> sizes, bool returned,
+                      bool invalid, std::string_view message) {
     if (calls_.empty()) return {};
     const call_record& c = calls_.back();
+    // A message falls short the same way: both lack the function's name, or both lack sizes
+    // (gaps_in, the rule of the check itself).
+    const message_gaps student = gaps_in(message, function_names, sizes);
     const auto same_end = [&](const local_result& m) {
       if (returned) return m.how == outcome::returned;
-      return invalid && m.how == outcome::invalid_argument && !names_function(m.message, function_names);
+      if (!invalid || m.how != outcome::invalid_argument) return false;
+      const message_gaps g = gaps_in(m.message, function_names, sizes);
+      return !g.ok() && g.same_kind(student);
     };
     if (same_end(correct(c))) return {};
     return explain(c, same_end, [](const local_result&) { return false; });
+  }
+
+  /// A growth check (right values, but the time grows faster than it should with the input):
+  /// names the mistakes of `function_name` that `probe` finds growing past `limit` when the
+  /// right function does not (when it does, the machine is too noisy to tell: nothing said).
+  std::string growth(std::string_view function_name, double limit, growth_probe probe) {
+    std::size_t f = cat::function_count;
+    cat::any_function right = nullptr;
+#define ATTN_DIAGNOSIS_NAMED(name, step)                          \
+  if (function_name == #name) {                                   \
+    f = static_cast<std::size_t>(cat::fn::name);                  \
+    right = reinterpret_cast<cat::any_function>(static_cast<decltype(&::attn::name)>(&::attn::ref::name)); \
+  }
+    ATTN_CONTRACT_FUNCTIONS(ATTN_DIAGNOSIS_NAMED)
+#undef ATTN_DIAGNOSIS_NAMED
+    if (f == cat::function_count || probe(right) > limit) return {};
+    const auto& all = cat::catalogue();
+    finding found;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      if (all[i].functions[f] && !ruled_out_.count(i) && probe(all[i].functions[f]) > limit) found.entries.insert(i);
+    }
+    if (found.entries.empty()) return {};
+    failed_functions_.insert(static_cast<function>(f));
+    findings_.push_back(found);
+    return describe({found.entries.begin(), found.entries.end()}, "  ");
   }
 
   void finish() {
@@ -361,15 +417,20 @@ class state {
 std::string on_values_impl(std::span<const double> e, std::span<const double> a, std::span<const double> b) {
   return state::get().values(e, a, b);
 }
-std::string on_refusal_impl(std::string_view f, bool returned, bool invalid, std::string_view) {
-  return state::get().refusal(f, returned, invalid);
+std::string on_refusal_impl(std::string_view f, std::span<const std::size_t> sizes, bool returned, bool invalid,
+                            std::string_view message) {
+  return state::get().refusal(f, sizes, returned, invalid, message);
 }
 void on_finish_impl() { state::get().finish(); }
+std::string on_growth_impl(std::string_view f, double limit, growth_probe probe) {
+  return state::get().growth(f, limit, probe);
+}
 
 const bool installed = [] {
   on_values = on_values_impl;
   on_refusal = on_refusal_impl;
   on_finish = on_finish_impl;
+  on_growth = on_growth_impl;
   return true;
 }();
 
@@ -377,5 +438,8 @@ const bool installed = [] {
 
 bool wanted(remote::function f) { return state::get().wanted(f); }
 void record(call_record&& c) { state::get().record(std::move(c)); }
+std::string explain_guards(remote::function f, const std::vector<remote::guard_hit>& hits) {
+  return state::get().guards(f, hits);
+}
 
 }  // namespace attn::test::diagnosis

@@ -50,5 +50,9 @@ struct call_record {
 bool wanted(remote::function f);
 /// Keeps a call (the last few dozen, within a memory limit).
 void record(call_record&& c);
+/// The last call recorded (of `f`) wrote outside its views, as `hits` say (remote.hpp's
+/// guards): the text naming the catalogued mistakes that write into the same bands ("" when
+/// none does).
+std::string explain_guards(remote::function f, const std::vector<remote::guard_hit>& hits);
 
 }  // namespace attn::test::diagnosis

@@ -21,8 +21,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -135,6 +137,10 @@ class session {
     msg += "\n(the tests go on with a fresh runner)";
     throw runner_failure(msg);
   }
+
+  /// Ends the runner after a call that wrote outside its views (its memory may be spoiled
+  /// past the guards); the next call starts a fresh one.
+  void discard() { stop(); }
 
   [[noreturn]] void time_out() {
     budget_spent_ = true;
@@ -364,6 +370,107 @@ class session {
   adaptive_spin spin_;
 };
 
+/// What the judge knows of one argument, for a guard report about it.
+struct arg_facts {
+  bool array = false;   ///< a span or a matrix view: the runner guards it
+  bool input = false;   ///< const: the function may only read it
+  bool matrix = false;  ///< a matrix view (rows x cols) rather than a span
+  std::size_t rows = 0, cols = 0, size = 0;
+  const float* data = nullptr;
+};
+
+template <class A, class V>
+arg_facts facts_of(const V& v) {
+  if constexpr (std::is_same_v<A, attn::matrix_view> || std::is_same_v<A, attn::const_matrix_view>) {
+    return {true, std::is_same_v<A, attn::const_matrix_view>, true, v.rows, v.cols, v.size(), v.data};
+  } else if constexpr (std::is_same_v<A, std::span<float>> || std::is_same_v<A, std::span<const float>>) {
+    return {true, std::is_same_v<A, std::span<const float>>, false, 1, v.size(), v.size(), v.data()};
+  } else {
+    return {};
+  }
+}
+
+/// "Q, K, S" (the forwarding line's parameters) as {"Q", "K", "S"}.
+std::vector<std::string> split_names(const char* names) {
+  std::vector<std::string> out(1);
+  for (const char* c = names; *c; ++c) {
+    if (*c == ',') out.emplace_back();
+    else if (*c != ' ') out.back() += *c;
+  }
+  return out;
+}
+
+std::string plural(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string float_text(float v) {
+  if (v != v) return "NaN";
+  if (v == std::numeric_limits<float>::infinity()) return "inf";
+  if (v == -std::numeric_limits<float>::infinity()) return "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(v));
+  return buf;
+}
+
+/// "row 3, column 0" of index k in a view of `cols` columns.
+std::string cell(const arg_facts& f, long long k) {
+  if (!f.matrix || f.cols == 0) return "";
+  const long long c = static_cast<long long>(f.cols);
+  const long long row = k >= 0 ? k / c : -((-k + c - 1) / c);
+  return "row " + std::to_string(row) + ", column " + std::to_string(k - row * c);
+}
+
+/// One guard hit, in words: "S: 1 float after the last row (index 12 of a 3 x 4 view: row 3,
+/// column 0), set to 0".
+std::string describe_hit(const guard_hit& h, const arg_facts& f, const std::string& name) {
+  const std::string view = f.matrix ? "a " + shape(f.rows, f.cols) + " view" : "a span of " + plural(f.size, "float", "floats");
+  const bool several = h.last > h.first;
+  std::string s;
+  if (h.zone == guard_zone::inside) {
+    s = "wrote into " + name + ", an input it may only read: " + plural(h.count, "element", "elements") +
+        " changed (the first: index " + std::to_string(h.first) + " of " + view;
+    const std::string at = cell(f, static_cast<long long>(h.first));
+    if (!at.empty()) s += ", " + at;
+    if (h.first < f.size) s += ", from " + float_text(f.data[h.first]);
+    return s + " to " + float_text(h.value) + ")";
+  }
+  const bool after = h.zone == guard_zone::after;
+  const long long first = after ? static_cast<long long>(f.size + h.first) : -1 - static_cast<long long>(h.first);
+  const long long last = after ? static_cast<long long>(f.size + h.last) : -1 - static_cast<long long>(h.last);
+  s = "wrote outside " + name + (f.input ? " (an input)" : "") + ": " + plural(h.count, "float", "floats") + " " +
+      (after ? (f.matrix ? "after the last row" : "after the last element") : (f.matrix ? "before the first row" : "before the first element")) +
+      " (index " + std::to_string(first);
+  if (several) s += (after ? " to " : " down to ") + std::to_string(last);
+  s += " of " + view;
+  const std::string at = cell(f, first);
+  if (!at.empty()) s += "; index " + std::to_string(first) + " would be " + at;
+  s += ")";
+  s += several ? ", the first of them set to " + float_text(h.value) : ", set to " + float_text(h.value);
+  if (h.edge) s += ", and perhaps farther: the runner watches " + std::to_string(guard_floats(f.matrix ? f.cols : 0)) +
+                   " floats on each side";
+  return s;
+}
+
+/// The failure for a call whose guards were disturbed: every hit, and what was expected.
+std::string guard_message(function f, const std::vector<guard_hit>& hits, const std::vector<arg_facts>& facts,
+                          const std::vector<std::string>& names) {
+  std::string s = name_of(f);
+  std::vector<std::string> expected;
+  for (std::size_t k = 0; k < hits.size(); ++k) {
+    const guard_hit& h = hits[k];
+    const arg_facts& a = facts[h.arg];
+    const std::string name = h.arg < names.size() ? names[h.arg] : "argument " + std::to_string(h.arg + 1);
+    s += (k == 0 ? " " : "; and it ") + describe_hit(h, a, name);
+    const std::string e = a.input ? "no write to " + name + " at all"
+                                  : "every write inside the " + (a.matrix ? shape(a.rows, a.cols) + " view " : std::to_string(a.size) + " floats of ") + name;
+    if (std::find(expected.begin(), expected.end(), e) == expected.end()) expected.push_back(e);
+  }
+  s += "; expected ";
+  for (std::size_t k = 0; k < expected.size(); ++k) s += (k == 0 ? "" : (k + 1 == expected.size() ? " and " : ", ")) + expected[k];
+  return s + " (memory outside a view belongs to something else: a write there corrupts it, or crashes)";
+}
+
 template <class... A>
 std::string describe_call(function f, std::type_identity_t<A>... a) {
   std::string s = name_of(f);
@@ -373,9 +480,10 @@ std::string describe_call(function f, std::type_identity_t<A>... a) {
   return s + ")";
 }
 
-/// Forwards one call of F (a contract function, whose signature gives the coding).
+/// Forwards one call of F (a contract function, whose signature gives the coding). `names`:
+/// its parameters' names, as the forwarding line spells them ("Q, K, S").
 template <function Id, class R, class... A>
-R call(R (*)(A...), std::type_identity_t<A>... a) {
+R call(const char* names, R (*)(A...), std::type_identity_t<A>... a) {
   writer request;
   request.u32(static_cast<std::uint32_t>(Id));
   (arg<A>::send(request, a), ...);
@@ -389,6 +497,15 @@ R call(R (*)(A...), std::type_identity_t<A>... a) {
     std::string message;
     if (how != outcome::returned) message = in.text();
     (arg<A>::receive_back(in, a), ...);
+    const std::vector<guard_hit> hits = receive_guards(in, sizeof...(A));
+    const std::vector<arg_facts> facts{facts_of<A>(a)...};
+    for (const guard_hit& h : hits) {
+      const arg_facts& f = facts[h.arg];
+      const std::uint64_t band = guard_floats(f.matrix ? f.cols : 0);
+      if (!f.array || (h.zone == guard_zone::inside ? !f.input || h.last >= f.size : h.last >= band)) {
+        throw protocol_error("a guard report about an argument that has no such guard");
+      }
+    }
     // Kept for the diagnosis (diagnosis.cpp): the inputs as sent, and what came back.
     const bool keep = attn::test::diagnosis::wanted(Id);
     attn::test::diagnosis::call_record rec;
@@ -399,25 +516,39 @@ R call(R (*)(A...), std::type_identity_t<A>... a) {
       rec.message = message;
       (attn::test::diagnosis::snapshot<A>(rec.values, a), ...);
     }
+    // A write outside the views fails the call, whatever it returned or threw: the test case
+    // ends here as after a crash, and the runner, whose memory may be spoiled, is replaced.
+    const auto guarded = [&] {
+      if (hits.empty()) return;
+      std::string what = guard_message(Id, hits, facts, split_names(names));
+      if (keep) {
+        attn::test::diagnosis::record(std::move(rec));
+        what += "\n" + attn::test::diagnosis::explain_guards(Id, hits);
+        while (!what.empty() && what.back() == '\n') what.pop_back();
+      }
+      s.discard();
+      throw runner_failure(what);
+    };
     switch (how) {
       case outcome::returned:
         if constexpr (std::is_void_v<R>) {
+          guarded();
           if (keep) attn::test::diagnosis::record(std::move(rec));
           return;
         } else {
           R value = result<R>::receive(in);
-          if (keep) {
-            attn::test::diagnosis::snapshot_result(rec.values, value);
-            attn::test::diagnosis::record(std::move(rec));
-          }
+          if (keep) attn::test::diagnosis::snapshot_result(rec.values, value);
+          guarded();
+          if (keep) attn::test::diagnosis::record(std::move(rec));
           return value;
         }
       case outcome::invalid_argument:
+        guarded();
         if (keep) attn::test::diagnosis::record(std::move(rec));
         throw std::invalid_argument(message);
-      case outcome::not_implemented: throw attn::not_implemented(message);
-      case outcome::other_exception: throw std::runtime_error(message);
-      default: throw std::runtime_error(message);
+      case outcome::not_implemented: guarded(); throw attn::not_implemented(message);
+      case outcome::other_exception: guarded(); throw std::runtime_error(message);
+      default: guarded(); throw std::runtime_error(message);
     }
   });
 }
@@ -427,7 +558,7 @@ R call(R (*)(A...), std::type_identity_t<A>... a) {
 // The contract, forwarded. Each line names the function and passes its parameters on.
 namespace attn {
 
-#define ATTN_FORWARD(name, ...) call<remote::function::name>(&attn::name, __VA_ARGS__)
+#define ATTN_FORWARD(name, ...) call<remote::function::name>(#__VA_ARGS__, &attn::name, __VA_ARGS__)
 
 float dot(std::span<const float> q, std::span<const float> k) { return ATTN_FORWARD(dot, q, k); }
 float scaled_score(std::span<const float> q, std::span<const float> k) {

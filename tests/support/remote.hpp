@@ -13,6 +13,13 @@
 //
 // The judge trusts nothing the runner sends: every size is checked against what it asked
 // for, every message is cut to max_message characters (proxy.cpp).
+//
+// Guards: in the runner every array argument (inputs and outputs alike) lives between two
+// bands of canaries (guarded_floats below), and an input's contents are kept as received.
+// Right after the call the runner looks at them and reports every band a write disturbed
+// and every input element that changed (guard_hit), before it sends anything else; the
+// judge fails the call with where the write landed. Writes outside a view would otherwise
+// land in the runner's own memory, where the test's padded outputs never see them.
 #pragma once
 
 #include <array>
@@ -28,6 +35,17 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ATTN_REMOTE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ATTN_REMOTE_ASAN 1
+#endif
+#endif
+#if defined(ATTN_REMOTE_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #include <attn/contract.hpp>
 #include <attn/contract_functions.hpp>
 
@@ -35,7 +53,7 @@ namespace attn::remote {
 
 /// Sent by the runner when it starts, before any request: "ATTN", then the version.
 inline constexpr std::uint32_t hello_magic = 0x4e545441u;
-inline constexpr std::uint32_t protocol_version = 1;
+inline constexpr std::uint32_t protocol_version = 2;
 /// The largest argument or result, in floats (256 MiB): nothing in the tests comes near.
 inline constexpr std::uint64_t max_floats = std::uint64_t{1} << 26;
 /// The longest exception message passed on; longer ones are cut.
@@ -143,13 +161,173 @@ struct reader {
   }
 };
 
+// ---------------------------------------------------------------------------- guards
+
+/// Where a write outside the contract landed: in the band before a view, in the band after
+/// it, or inside an input (an element of a const view or span that changed).
+enum class guard_zone : std::uint8_t { before = 0, after = 1, inside = 2 };
+
+/// One disturbed band (or changed input), as the runner reports it. Offsets count from the
+/// view: for `after`, 0 is the first float past its end; for `before`, 0 is the float just
+/// before its first one; for `inside`, the element's index in the view.
+struct guard_hit {
+  std::uint32_t arg = 0;   ///< the argument's position in the parameter list, from 0
+  guard_zone zone = guard_zone::after;
+  std::uint64_t first = 0;  ///< the offset nearest the view that changed
+  std::uint64_t last = 0;   ///< the farthest
+  std::uint64_t count = 0;  ///< how many floats changed from first to last
+  float value = 0;          ///< what the float at `first` holds now
+  bool edge = false;        ///< the band's outermost float changed: the write may go farther
+};
+
+/// Floats in each band around an argument whose rows hold `row` floats (0 for a span): more
+/// than one row, so that a loop that runs one row too far stays inside the band; a multiple
+/// of 16, so that the view starts as aligned as a vector's data.
+inline std::size_t guard_floats(std::size_t row) { return (64 + row + 15) / 16 * 16; }
+
+/// The canary at position k of a band: a signalling NaN (no arithmetic produces one) whose
+/// payload varies with k, so that copying a neighbour's canary is seen too.
+inline std::uint32_t canary_bits(std::size_t k) {
+  return 0x7fa00000u | (static_cast<std::uint32_t>(k * 0x9e3779b1u) & 0x1fffffu);
+}
+
+/// Set by the runner: under AddressSanitizer the bands are also poisoned, so that a write
+/// into one stops at once with the sanitizer's report (file and line of the write). The
+/// judge's diagnosis, which runs catalogued mistakes on guarded copies, leaves it off.
+inline bool poison_guards = false;
+
+/// `n` floats with a band of canaries on each side; for an input, a copy of the contents.
+class guarded_floats {
+ public:
+  guarded_floats() = default;
+  guarded_floats(const guarded_floats&) = delete;
+  guarded_floats& operator=(const guarded_floats&) = delete;
+  ~guarded_floats() { poison(false); }
+
+  /// Reads `count` floats from `r` into the middle; `row`: the floats of one row.
+  void receive(reader& r, std::size_t count, std::size_t row, bool input) {
+    poison(false);
+    n_ = count;
+    guard_ = guard_floats(row);
+    store_.resize(guard_ + n_ + guard_);
+    r.floats(std::span<float>(store_.data() + guard_, n_));
+    for (std::size_t k = 0; k < guard_; ++k) {
+      put(guard_ - 1 - k, canary_bits(k));   // before: k floats before the view
+      put(guard_ + n_ + k, canary_bits(k));  // after
+    }
+    if (input) original_.assign(store_.begin() + static_cast<std::ptrdiff_t>(guard_),
+                                store_.begin() + static_cast<std::ptrdiff_t>(guard_ + n_));
+    input_ = input;
+    poison(true);
+  }
+  float* data() { return store_.data() + guard_; }
+  std::size_t size() const { return n_; }
+  std::span<const float> view() const { return {store_.data() + guard_, n_}; }
+
+  /// Appends what changed outside the view (and, for an input, inside it) to `hits`.
+  void check(std::uint32_t arg, std::vector<guard_hit>& hits) {
+    if (store_.empty()) return;
+    poison(false);
+    scan(arg, guard_zone::before, hits, [&](std::size_t k) { return bits(guard_ - 1 - k) != canary_bits(k); },
+         guard_, [&](std::size_t k) { return store_[guard_ - 1 - k]; });
+    scan(arg, guard_zone::after, hits, [&](std::size_t k) { return bits(guard_ + n_ + k) != canary_bits(k); },
+         guard_, [&](std::size_t k) { return store_[guard_ + n_ + k]; });
+    if (input_) {
+      scan(arg, guard_zone::inside, hits,
+           [&](std::size_t k) { return std::memcmp(&store_[guard_ + k], &original_[k], sizeof(float)) != 0; }, n_,
+           [&](std::size_t k) { return store_[guard_ + k]; });
+    }
+    poison(true);
+  }
+
+ private:
+  std::uint32_t bits(std::size_t at) const {
+    std::uint32_t b;
+    std::memcpy(&b, &store_[at], sizeof b);
+    return b;
+  }
+  void put(std::size_t at, std::uint32_t b) { std::memcpy(&store_[at], &b, sizeof b); }
+
+  template <class Changed, class Value>
+  static void scan(std::uint32_t arg, guard_zone zone, std::vector<guard_hit>& hits, Changed&& changed,
+                   std::size_t n, Value&& value) {
+    guard_hit h;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!changed(k)) continue;
+      if (h.count == 0) {
+        h.first = k;
+        h.value = value(k);
+      }
+      h.last = k;
+      ++h.count;
+    }
+    if (h.count == 0) return;
+    h.arg = arg;
+    h.zone = zone;
+    h.edge = zone != guard_zone::inside && h.last + 1 == n;
+    hits.push_back(h);
+  }
+
+  void poison([[maybe_unused]] bool on) {
+#if defined(ATTN_REMOTE_ASAN)
+    if (!poison_guards || store_.empty()) return;
+    const std::size_t band = guard_ * sizeof(float);
+    if (on) {
+      ASAN_POISON_MEMORY_REGION(store_.data(), band);
+      ASAN_POISON_MEMORY_REGION(store_.data() + guard_ + n_, band);
+    } else {
+      ASAN_UNPOISON_MEMORY_REGION(store_.data(), store_.size() * sizeof(float));
+    }
+#endif
+  }
+
+  std::vector<float> store_, original_;
+  std::size_t n_ = 0, guard_ = 0;
+  bool input_ = false;
+};
+
+/// The guard report, after the output arguments: the number of hits, then each.
+inline void send_guards(writer& w, const std::vector<guard_hit>& hits) {
+  w.u32(static_cast<std::uint32_t>(hits.size()));
+  for (const guard_hit& h : hits) {
+    w.u32(h.arg);
+    w.u8(static_cast<std::uint8_t>(h.zone));
+    w.u64(h.first);
+    w.u64(h.last);
+    w.u64(h.count);
+    w.f32(h.value);
+    w.u8(h.edge ? 1 : 0);
+  }
+}
+
+/// Reads a guard report; refuses one that a runner of `args` arguments cannot send.
+inline std::vector<guard_hit> receive_guards(reader& r, std::size_t args) {
+  const std::uint32_t n = r.u32();
+  if (n > 3 * args) throw protocol_error("a guard report of " + std::to_string(n) + " hits");
+  std::vector<guard_hit> hits(n);
+  for (guard_hit& h : hits) {
+    h.arg = r.u32();
+    const std::uint8_t zone = r.u8();
+    h.first = r.u64();
+    h.last = r.u64();
+    h.count = r.u64();
+    h.value = r.f32();
+    h.edge = r.u8() != 0;
+    if (h.arg >= args || zone > 2 || h.first > h.last || h.count == 0 || h.count > h.last - h.first + 1) {
+      throw protocol_error("a guard report that makes no sense");
+    }
+    h.zone = static_cast<guard_zone>(zone);
+  }
+  return hits;
+}
+
 // ---------------------------------------------------------------------------- arguments
 // arg<T> for each parameter type T of the contract:
 //   send(writer&, T)         judge: the argument's value (and an output's old contents)
 //   receive_back(reader&, T) judge: an output argument's new contents
 //   describe(T)              judge: the argument in a failure message ("4 floats", "3 x 5")
 //   holder                   runner: storage for the argument, receive(reader&), get() -> T,
-//                            send_back(writer&)
+//                            send_back(writer&), check(arg, hits) (guarded_floats::check)
 
 template <class T, class = void>
 struct arg;
@@ -167,6 +345,7 @@ struct arg<T, std::enable_if_t<std::is_integral_v<T>>> {
     void receive(reader& r) { v = static_cast<T>(r.u64()); }
     T get() { return v; }
     void send_back(writer&) {}
+    void check(std::uint32_t, std::vector<guard_hit>&) {}
   };
 };
 
@@ -180,6 +359,7 @@ struct arg<float> {
     void receive(reader& r) { v = r.f32(); }
     float get() { return v; }
     void send_back(writer&) {}
+    void check(std::uint32_t, std::vector<guard_hit>&) {}
   };
 };
 
@@ -189,10 +369,11 @@ struct arg<std::span<const float>> {
   static void receive_back(reader&, std::span<const float>) {}
   static std::string describe(std::span<const float> s) { return std::to_string(s.size()) + " floats"; }
   struct holder {
-    std::vector<float> v;
-    void receive(reader& r) { v = r.floats(r.count()); }
-    std::span<const float> get() { return v; }
+    guarded_floats g;
+    void receive(reader& r) { g.receive(r, static_cast<std::size_t>(r.count()), 0, true); }
+    std::span<const float> get() { return g.view(); }
     void send_back(writer&) {}
+    void check(std::uint32_t arg, std::vector<guard_hit>& hits) { g.check(arg, hits); }
   };
 };
 
@@ -202,10 +383,11 @@ struct arg<std::span<float>> {
   static void receive_back(reader& r, std::span<float> s) { r.floats(s); }
   static std::string describe(std::span<float> s) { return std::to_string(s.size()) + " floats"; }
   struct holder {
-    std::vector<float> v;
-    void receive(reader& r) { v = r.floats(r.count()); }
-    std::span<float> get() { return v; }
-    void send_back(writer& w) { w.floats(v); }
+    guarded_floats g;
+    void receive(reader& r) { g.receive(r, static_cast<std::size_t>(r.count()), 0, false); }
+    std::span<float> get() { return {g.data(), g.size()}; }
+    void send_back(writer& w) { w.floats(g.view()); }
+    void check(std::uint32_t arg, std::vector<guard_hit>& hits) { g.check(arg, hits); }
   };
 };
 
@@ -223,16 +405,18 @@ struct arg<const_matrix_view> {
   static void receive_back(reader&, const_matrix_view) {}
   static std::string describe(const_matrix_view m) { return shape(m.rows, m.cols); }
   struct holder {
-    std::vector<float> v;
+    guarded_floats g;
     std::size_t rows = 0, cols = 0;
-    void receive(reader& r) {
+    void receive(reader& r, bool input = true) {
       rows = static_cast<std::size_t>(r.count());
       cols = static_cast<std::size_t>(r.count());
       if (cols != 0 && rows > max_floats / cols) throw protocol_error("a matrix of " + shape(rows, cols));
-      v = r.floats(rows * cols);
+      if (cols > max_floats) throw protocol_error("a matrix of " + shape(rows, cols));
+      g.receive(r, rows * cols, cols, input);
     }
-    const_matrix_view get() { return {v.data(), rows, cols}; }
+    const_matrix_view get() { return {g.data(), rows, cols}; }
     void send_back(writer&) {}
+    void check(std::uint32_t arg, std::vector<guard_hit>& hits) { g.check(arg, hits); }
   };
 };
 
@@ -245,9 +429,10 @@ struct arg<matrix_view> {
   static std::string describe(matrix_view m) { return shape(m.rows, m.cols); }
   struct holder {
     arg<const_matrix_view>::holder h;
-    void receive(reader& r) { h.receive(r); }
-    matrix_view get() { return {h.v.data(), h.rows, h.cols}; }
-    void send_back(writer& w) { w.floats(h.v); }
+    void receive(reader& r) { h.receive(r, false); }
+    matrix_view get() { return {h.g.data(), h.rows, h.cols}; }
+    void send_back(writer& w) { w.floats(h.g.view()); }
+    void check(std::uint32_t arg, std::vector<guard_hit>& hits) { h.check(arg, hits); }
   };
 };
 
@@ -263,6 +448,7 @@ struct arg<const online_softmax&> {
     void receive(reader& r) { v.max = r.f32(); v.sum = r.f32(); }
     const online_softmax& get() { return v; }
     void send_back(writer&) {}
+    void check(std::uint32_t, std::vector<guard_hit>&) {}
   };
 };
 
@@ -276,6 +462,7 @@ struct arg<online_softmax&> {
     void receive(reader& r) { v.max = r.f32(); v.sum = r.f32(); }
     online_softmax& get() { return v; }
     void send_back(writer& w) { w.f32(v.max); w.f32(v.sum); }
+    void check(std::uint32_t, std::vector<guard_hit>&) {}
   };
 };
 

@@ -5,9 +5,10 @@
 // fd 3 and answers on fd 4, and when grading inside a sandbox (tools/sandbox.cpp).
 //
 // It answers one request at a time (tests/support/remote.hpp): call the student's function
-// with the arguments received, report how it ended, send back every output argument and the
-// result. Whatever the student's code prints goes to the runner's stdout and stderr, which
-// the judge keeps apart from the answers.
+// with the arguments received, report how it ended, send back every output argument, what
+// the call wrote outside its views (remote.hpp's guards) and the result. Whatever the
+// student's code prints goes to the runner's stdout and stderr, which the judge keeps apart
+// from the answers.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -120,10 +121,16 @@ void serve(R (*F)(A...), reader& in) {
     how = outcome::unknown_exception;
     message = "an exception that is not a std::exception";
   }
+  // The guards, at once: what the call wrote outside its views (or into its inputs) is
+  // reported with this answer, whatever happens to the runner afterwards.
+  std::vector<guard_hit> hits;
+  std::uint32_t position = 0;
+  std::apply([&](auto&... h) { (h.check(position++, hits), ...); }, held);
   writer out;
   out.u8(static_cast<std::uint8_t>(how));
   if (how != outcome::returned) out.text(message);
   std::apply([&](auto&... h) { (h.send_back(out), ...); }, held);
+  send_guards(out, hits);
   if constexpr (!std::is_void_v<R>) {
     if (how == outcome::returned) result<R>::send(out, *value);
   }
@@ -178,6 +185,12 @@ int main(int argc, char**) {
                  key ? key : "");
     return 2;
   }
+#endif
+#if !defined(ATTN_RUNNER_MISTAKES)
+  // Under AddressSanitizer a write into a guard band stops the student's code with the
+  // sanitizer's report. Not in the mistakes runner: its catalogued out-of-bounds writers
+  // write into the bands on purpose, for the guards to report.
+  poison_guards = true;
 #endif
   writer hello;
   hello.u32(hello_magic);

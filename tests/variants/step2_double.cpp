@@ -28,7 +28,10 @@ float scaled_score(std::span<const float> q, std::span<const float> k) {
 }
 
 void scores(const_matrix_view Q, const_matrix_view K, matrix_view S) {
-  if (Q.cols != K.cols) attn::invalid_input("attn::scores", "Q and K differ in d; expected equal");
+  if (Q.cols != K.cols) {
+    attn::invalid_input("attn::scores", "Q has d = " + std::to_string(Q.cols) + " and K has d = " +
+                                            std::to_string(K.cols) + "; expected equal");
+  }
   if (Q.cols == 0) attn::invalid_input("attn::scores", "d = 0; expected d >= 1");
   if (S.rows != Q.rows || S.cols != K.rows) {
     attn::invalid_input("attn::scores", "S is " + std::to_string(S.rows) + " x " + std::to_string(S.cols) +

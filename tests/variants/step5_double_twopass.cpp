@@ -51,7 +51,9 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   if (Q.cols != K.cols || Q.cols == 0 || A.rows != Q.rows || A.cols != K.rows) {
     attn::invalid_input("attn::attention_weights", "shapes Q " + std::to_string(Q.rows) + " x " +
                                                        std::to_string(Q.cols) + ", K " + std::to_string(K.rows) +
-                                                       " x " + std::to_string(K.cols) + "; expected A n_q x n_k");
+                                                       " x " + std::to_string(K.cols) + ", A " +
+                                                       std::to_string(A.rows) + " x " + std::to_string(A.cols) +
+                                                       "; expected A n_q x n_k");
   }
   attn::scores(Q, K, A);
   if (causal) attn::apply_causal_mask(A);

@@ -48,7 +48,10 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
                          std::size_t block_size) {
   if (Q.cols != K.cols || Q.cols == 0 || V.rows != K.rows || O.rows != Q.rows || O.cols != V.cols ||
       block_size == 0) {
-    attn::invalid_input("attn::streaming_attention", "bad shapes or block_size " + std::to_string(block_size) +
+    const auto dims = [](const_matrix_view M) { return std::to_string(M.rows) + " x " + std::to_string(M.cols); };
+    attn::invalid_input("attn::streaming_attention", "bad shapes (Q " + dims(Q) + ", K " + dims(K) + ", V " + dims(V) +
+                                                         ", O " + dims(O) + ") or block_size " +
+                                                         std::to_string(block_size) +
                                                          "; expected Q n_q x d, K n_k x d, V n_k x d_v, O n_q x d_v");
   }
   std::vector<double> o(V.cols);
@@ -60,7 +63,11 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     for (std::size_t j = 0; j < visible && !nan; ++j) {
       const double beta = attn::scaled_score(Q.row(i), K.row(j));
       if (std::isnan(beta)) nan = true;
-      if (nan || beta == -INFINITY) continue;
+      if (nan) continue;
+      if (beta == -INFINITY) {  // weight 0, but the value still counts (0 x NaN = NaN)
+        for (std::size_t c = 0; c < V.cols; ++c) o[c] += 0.0 * V(j, c);
+        continue;
+      }
       if (beta > m) {
         const double r = std::exp(m - beta);
         l *= r;
@@ -71,7 +78,7 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
       l += p;
       for (std::size_t c = 0; c < V.cols; ++c) o[c] += p * V(j, c);
     }
-    for (std::size_t c = 0; c < V.cols; ++c) O(i, c) = nan ? nan_f : (l == 0.0 ? 0.0f : static_cast<float>(o[c] / l));
+    for (std::size_t c = 0; c < V.cols; ++c) O(i, c) = nan ? nan_f : static_cast<float>(l == 0.0 ? o[c] : o[c] / l);
   }
 }
 

@@ -15,7 +15,8 @@
 ///     \alpha_{ij} = \frac{\exp(\beta_{ij})}{\sum_l \exp(\beta_{il})} \f]
 ///
 /// Bad input (shape mismatch, d = 0, too-small output) throws `std::invalid_argument`
-/// whose message names the function and the sizes. NaN in gives NaN out.
+/// whose message names the function and the sizes. NaN in gives NaN out (a key hidden by the
+/// causal mask is no input of that query: see attention()).
 #pragma once
 
 #include <cstddef>
@@ -31,7 +32,7 @@ namespace attn {
 /// \name Step 1: the dot product
 /// @{
 
-/// \brief The dot product \f$q \cdot k = \sum_{i=0}^{d-1} q_i k_i\f$.
+/// \brief The dot product \f$q \cdot k = \sum_t q_t k_t\f$ over the \f$d\f$ components.
 ///
 /// Any summation order, float or double accumulator.
 /// \param q a query vector of length \f$d\f$.
@@ -135,7 +136,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
 /// \mathbb{R}^d\f$ with independent standard normal components; the answer is \f$d\f$.
 ///
 /// Draws `samples` pairs \f$(q, k)\f$ from `std::mt19937_64(seed)` and returns
-/// \f$\frac{1}{N} \sum_s (q_s \cdot k_s)^2\f$ (the mean is known to be 0). The same seed
+/// \f$\frac{1}{N} \sum_{r=1}^{N} (q^{(r)} \cdot k^{(r)})^2\f$ (the mean is known to be 0). The same seed
 /// gives the same estimate.
 /// \throws std::invalid_argument when `samples == 0`.
 double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed);
@@ -147,7 +148,7 @@ double dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed);
 float entropy(std::span<const float> a);
 
 /// \brief The softmax Jacobian \f$J = \mathrm{diag}(a) - a a^\top\f$, i.e.
-/// \f$J_{ij} = \partial a_i / \partial s_j = a_i (\delta_{ij} - a_j)\f$.
+/// \f$J_{jl} = \partial a_j / \partial s_l = a_j (\delta_{jl} - a_l)\f$.
 ///
 /// \param a softmax weights of length \f$n\f$.
 /// \param J output, \f$n \times n\f$. Its rows sum to 0 when \f$\sum a = 1\f$.
@@ -163,6 +164,8 @@ void softmax_jacobian(std::span<const float> a, matrix_view J);
 ///
 /// \param A weights, \f$n_q \times n_k\f$ (rows of attention_weights()).
 /// \param V values, \f$n_k \times d_v\f$ (one value vector per key).
+/// No mask here: every term counts, so a NaN (or infinite) value behind a weight of 0 gives
+/// NaN (\f$0 \times \mathrm{NaN}\f$: NaN in, NaN out); do not skip zero weights.
 /// \param O output, \f$n_q \times d_v\f$; every element is written (0 when \f$n_k = 0\f$).
 /// \throws std::invalid_argument when `A.cols != V.rows` or O is not \f$n_q \times d_v\f$.
 void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O);
@@ -173,7 +176,12 @@ void attention_output(const_matrix_view A, const_matrix_view V, matrix_view O);
 /// Card example: with all-zero scores and the causal mask over 3 tokens the weights are
 /// \f$[1, 0, 0], [\tfrac12, \tfrac12, 0], [\tfrac13, \tfrac13, \tfrac13]\f$, so values
 /// \f$V = [1, 2, 3]^\top\f$ give outputs \f$[1, 1.5, 2]\f$. A query whose scores are all
-/// \f$-\infty\f$ gets an output of zeros.
+/// \f$-\infty\f$ gets an output of zeros (for finite values); \f$+\infty\f$ scores share the
+/// weight equally and the others get 0.
+/// Masked keys: only the causal mask removes a key. Query \f$i\f$'s output depends on keys and
+/// values \f$0..i\f$ only: a masked key (\f$j > i\f$) contributes nothing, whatever its key or
+/// value row holds (NaN and \f$\pm\infty\f$ included), as if it were not there. Every other
+/// key takes part even when its weight is 0: a NaN in a visible value row gives NaN.
 /// \param Q queries, \f$n_q \times d\f$.
 /// \param K keys, \f$n_k \times d\f$.
 /// \param V values, \f$n_k \times d_v\f$.
@@ -188,7 +196,7 @@ void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, ma
 /// \name Step 8 (extension): relative position as a query-key bias (ALiBi)
 /// @{
 
-/// \brief The ALiBi slopes of `heads` attention heads: \f$m_h = 2^{-8h/H}\f$ for
+/// \brief The ALiBi slopes of `heads` attention heads: \f$\lambda_h = 2^{-8h/H}\f$ for
 /// \f$h = 1, \dots, H\f$ (Press, Smith and Lewis 2022). For 8 heads:
 /// \f$1/2, 1/4, \dots, 1/256\f$. The plain geometric sequence for every \f$H\f$ (the
 /// paper's code interleaves two sequences when \f$H\f$ is not a power of two).
@@ -196,12 +204,12 @@ void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, ma
 std::vector<float> alibi_slopes(std::size_t heads);
 
 /// \brief Adds the linear relative-position bias in place:
-/// \f$S_{ij} \mathrel{+}= m \cdot (j - i)\f$.
+/// \f$S_{ij} \mathrel{+}= \lambda \cdot (j - i)\f$.
 ///
-/// Zero on the diagonal, \f$-m\f$ per step into the past: far keys are penalised. Any
+/// Zero on the diagonal, \f$-\lambda\f$ per step into the past: far keys are penalised. Any
 /// shape (\f$n_q \times n_k\f$); \f$-\infty\f$ (masked) entries stay \f$-\infty\f$ and NaN
-/// stays NaN. Under the causal mask, \f$m \cdot j\f$ gives the same weights (shift
-/// invariance: \f$-m\, i\f$ is constant along row \f$i\f$).
+/// stays NaN. Under the causal mask, \f$\lambda \cdot j\f$ gives the same weights (shift
+/// invariance: \f$-\lambda\, i\f$ is constant along row \f$i\f$).
 void add_alibi_bias(matrix_view S, float slope);
 
 /// @}
@@ -232,14 +240,18 @@ online_softmax merge(const online_softmax& a, const online_softmax& b);
 /// \f$1 / \ell\f$ when \f$x = m\f$ (\f$+\infty\f$ included); NaN when x or the state is NaN.
 float weight(const online_softmax& state, float x);
 
-/// \brief Attention in one pass over the keys (FlashAttention's recurrence): for each
+/// \brief Attention in one pass over the keys (FlashAttention's recurrence, Dao et al.
+/// 2022): for each
 /// query, a running max \f$m\f$, sum \f$\ell\f$ and unnormalised output \f$o\f$; for each
 /// block of `block_size` keys the new max rescales \f$\ell\f$ and \f$o\f$ by
 /// \f$e^{m - m'}\f$ before the block's \f$e^{\beta_{ij} - m'} v_j\f$ are added;
 /// finally \f$o / \ell\f$.
 ///
 /// Same meaning, edge cases and errors as attention(), for every block size: a query whose
-/// scores are all \f$-\infty\f$ gets zeros, not NaN.
+/// scores are all \f$-\infty\f$ gets zeros, not NaN; \f$+\infty\f$ scores share the weight
+/// equally (never \f$\infty - \infty\f$); keys the causal mask hides are never read (NaN or
+/// inf there changes nothing), while every visible key takes part even with weight 0 (a NaN
+/// value gives NaN).
 /// \throws std::invalid_argument as attention(), and when `block_size == 0`.
 void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
                          matrix_view O, bool causal, std::size_t block_size = 1);
@@ -251,11 +263,14 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
 /// \brief The gradient of a loss through \f$a = \mathrm{softmax}(s)\f$:
 /// \f$\partial L / \partial s = J^\top\, \partial L / \partial a\f$ with
 /// \f$J = \mathrm{diag}(a) - a a^\top\f$ (step 6), i.e.
-/// \f$g^s_j = a_j \big(g^a_j - \langle g^a, a \rangle\big)\f$, in \f$O(n)\f$ without forming J.
+/// \f$\partial L / \partial s_j = a_j \big(g_j - \langle g, a \rangle\big)\f$ with \f$g = \partial L /
+/// \partial a\f$, in \f$O(n)\f$ without forming J.
 ///
 /// \param a the softmax weights, length \f$n\f$.
 /// \param grad_a \f$\partial L / \partial a\f$, length \f$n\f$.
 /// \param grad_s output \f$\partial L / \partial s\f$, length \f$n\f$ (may not alias the inputs).
+/// NaN in, NaN out: a NaN in `grad_a` makes \f$\langle g, a \rangle\f$ and so every entry NaN,
+/// even where \f$a_j = 0\f$ (do not skip zero weights).
 /// \throws std::invalid_argument when the three lengths differ.
 void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                       std::span<float> grad_s);

@@ -49,7 +49,16 @@ void attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, ma
   }
   matrix weights(Q.rows, K.rows);
   attn::attention_weights(Q, K, weights, causal);
-  attn::attention_output(weights, V, O);
+  if (!causal) {
+    attn::attention_output(weights, V, O);
+    return;
+  }
+  // causal: query i may not touch the values of keys after i at all
+  for (std::size_t i = 0; i < Q.rows; ++i) {
+    const std::size_t upto = std::min<std::size_t>(i + 1, K.rows);
+    attn::attention_output(const_matrix_view(weights.row(i).data(), 1, upto),
+                           const_matrix_view(V.data, upto, V.cols), matrix_view(O.row(i).data(), 1, O.cols));
+  }
 }
 
 }  // namespace attn

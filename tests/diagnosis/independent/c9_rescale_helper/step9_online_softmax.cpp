@@ -90,7 +90,13 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
         block.push_back(s);
       }
       if (saw_nan) break;
-      if (block_max == -kInf) continue;  // every key of the block is masked
+      if (block_max == -kInf) {  // every score of the block is -inf: weight 0, values still count
+        for (std::size_t j = start; j < stop; ++j) {
+          const auto v = V.row(j);
+          for (std::size_t c = 0; c < dv; ++c) acc[c] += 0.0 * static_cast<double>(v[c]);
+        }
+        continue;
+      }
 
       const float m_new = std::max(m, block_max);
       const double r = rescale(m, m_new);
@@ -98,8 +104,7 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
       for (double& x : acc) x *= r;
       for (std::size_t j = start; j < stop; ++j) {
         const float s = block[j - start];
-        if (s == -kInf) continue;
-        const double e = rescale(s, m_new);
+        const double e = s == -kInf ? 0.0 : rescale(s, m_new);
         l += e;
         const auto v = V.row(j);
         for (std::size_t c = 0; c < dv; ++c) acc[c] += e * static_cast<double>(v[c]);
@@ -110,7 +115,7 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     auto out = O.row(i);
     for (std::size_t c = 0; c < dv; ++c) {
       if (saw_nan) out[c] = kNaN;
-      else if (l == 0.0) out[c] = 0.0f;
+      else if (l == 0.0) out[c] = static_cast<float>(acc[c]);  // 0, or NaN from a NaN value
       else out[c] = static_cast<float>(acc[c] / l);
     }
   }

@@ -81,7 +81,10 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
       for (float& x : o) x *= scale;
       for (std::size_t j = b; j < stop; ++j) {
         const float s = beta[j - b];
-        if (s == -kInf) continue;
+        if (s == -kInf) {  // weight 0, but the value still takes part (0 * NaN is NaN)
+          for (std::size_t c = 0; c < o.size(); ++c) o[c] += 0.0f * V(j, c);
+          continue;
+        }
         float w = 0.0f;
         if (std::isnan(s) || std::isnan(merged.max)) w = kNaN;
         else if (s == merged.max) w = 1.0f;
@@ -92,9 +95,7 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
     }
     if (is_nan(state)) {
       std::fill(o.begin(), o.end(), kNaN);
-    } else if (state.sum == 0.0f) {
-      std::fill(o.begin(), o.end(), 0.0f);
-    } else {
+    } else if (state.sum != 0.0f) {
       for (float& x : o) x /= state.sum;
     }
   }
