@@ -228,16 +228,11 @@ TEST_CASE("causal attention reads no value or key row of a masked key: NaN or in
   const attn::matrix Q = attn::test::gaussian_matrix(gen, n, d), K = attn::test::gaussian_matrix(gen, n, d);
   const attn::matrix V = attn::test::uniform_matrix(gen, n, dv, -2.0f, 2.0f);
   for (const std::size_t k : {std::size_t{n - 1}, std::size_t{2}}) {
-    const auto first_rows = [k](const attn::matrix& M) {
-      attn::matrix top(k, M.cols());
-      for (std::size_t r = 0; r < k; ++r) std::copy(M.row(r).begin(), M.row(r).end(), top.row(r).begin());
-      return top;
-    };
-    const auto e = attn::test::reference_attention(first_rows(Q), first_rows(K), first_rows(V), true, false);
-    for (const char* poison : {"V NaN", "V inf", "K NaN", "K inf"}) {
+    const auto e = attn::test::reference_attention(attn::test::first_rows(Q, k), attn::test::first_rows(K, k), attn::test::first_rows(V, k), true, false);
+    for (const char* poison : attn::test::masked_row_poisons) {
       attn::matrix Kp = K, Vp = V;
-      const bool in_v = poison[0] == 'V', nan = poison[2] == 'N';
-      for (float& x : (in_v ? Vp.row(k) : Kp.row(k))) x = nan ? qnan : inf;
+      attn::test::poison_row(Kp, Vp, k, poison);
+      const bool nan = poison[2] == 'N';
       attn::matrix O(n, dv, qnan);
       attn::attention(Q, Kp, Vp, O, true);
       const std::string what = "causal attention with row " + std::to_string(k) + " of " + std::string(poison);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <attn/attn.hpp>
@@ -59,6 +60,22 @@ inline expected_attention reference_attention(const_matrix_view Q, const_matrix_
     }
   }
   return e;
+}
+
+/// The first `k` rows of M, as a matrix of their own (attention over the first k keys).
+inline matrix first_rows(const matrix& M, std::size_t k) {
+  matrix top(k, M.cols());
+  for (std::size_t r = 0; r < k; ++r) std::copy(M.row(r).begin(), M.row(r).end(), top.row(r).begin());
+  return top;
+}
+
+/// The ways a masked key's row can be poisoned: NaN or inf in its value row or its key row.
+inline constexpr const char* masked_row_poisons[] = {"V NaN", "V inf", "K NaN", "K inf"};
+
+/// Row `k` of V or K (as `poison`, one of masked_row_poisons, says) set to NaN or inf.
+inline void poison_row(matrix& K, matrix& V, std::size_t k, std::string_view poison) {
+  const float x = poison[2] == 'N' ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  for (float& v : (poison[0] == 'V' ? V.row(k) : K.row(k))) v = x;
 }
 
 /// The exact output of attention(Q, K, V, causal) in double, from oracle::attention_weights
