@@ -79,6 +79,19 @@ std::string json_quoted(std::string_view s);
 /// An entry's text as JSON object members: "step": 2, "id": "...", "name", "why", "hint".
 std::string json_members(const info& m);
 
+/// M with rows M.rows .. rows - 1 added, each a copy of its last row: what a causal loop over
+/// j <= i reads past the end of K and V when n_q > n_k (steps 7 and 9), stood in for by values
+/// an entry can compute (reading past the real end is undefined behaviour, which an entry must
+/// not have).
+inline matrix last_row_repeated(const_matrix_view M, std::size_t rows) {
+  matrix out(rows, M.cols);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto from = M.row(r < M.rows ? r : M.rows - 1);
+    for (std::size_t c = 0; c < M.cols; ++c) out(r, c) = from[c];
+  }
+  return out;
+}
+
 namespace detail {
 
 void add(const entry& e);

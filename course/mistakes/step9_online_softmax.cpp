@@ -304,18 +304,6 @@ struct streaming_inf_minus_inf {
 };
 ATTN_MISTAKE(streaming_inf_minus_inf);
 
-/// M with rows M.rows .. rows - 1 added, each a copy of its last row: what a causal loop that
-/// stops at key i reads past the end of K and V when n_q > n_k, stood in for by values an entry
-/// can compute (reading past the real end is undefined behaviour, which an entry must not have).
-matrix last_row_repeated(const_matrix_view M, std::size_t rows) {
-  matrix out(rows, M.cols);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const auto from = M.row(std::min(r, M.rows - 1));
-    std::copy(from.begin(), from.end(), out.row(r).begin());
-  }
-  return out;
-}
-
 struct streaming_causal_past_last_key {
   static constexpr info about{
       .step = 9, .id = "streaming_causal_past_last_key", .name = "the causal loop stops at key i even past the last key",
