@@ -56,7 +56,6 @@ Every failure names the file, the line, what is wrong and what is expected.
 import argparse
 import ast
 import json
-import os
 import re
 import shutil
 import sys
@@ -235,7 +234,6 @@ def f32(x):
         return x
     sign = -1 if x < 0 else 1
     a = abs(x)
-    e = a.adjusted() * 3 + 3  # a first guess of floor(log2 a), then corrected
     e = int((a.ln() / Decimal(2).ln()).to_integral_value(rounding=ROUND_DOWN))
     while two_pow(e) > a:
         e -= 1
