@@ -46,6 +46,11 @@ struct info {
   std::string_view why;   ///< why it is wrong and what it breaks: sentences, the first one
                           ///< capitalised, no final full stop
   int hint = 0;           ///< the hint of course/hints/step<n>.md that addresses it
+  /// True when the entry's results are the right ones and only its cost is wrong (an O(n^2)
+  /// loop where O(n) is asked): the judge recognises it by the growth check alone, and does
+  /// not run it to explain a wrong value or refusal, which it can neither match nor rule
+  /// out (and where, on the tests' longest rows, it would take the most time of all).
+  bool only_cost = false;
 };
 
 /// The contract's functions, numbered in course order (the same order as the wire's).

@@ -176,7 +176,8 @@ struct backward_dot_per_entry {
       .why = "The sum <g, a> is the same number for every entry j; recomputing the n-term sum inside the loop "
              "that writes grad_s gives the right values in O(n^2) work instead of O(n), which is the "
              "point of the formula (forming J costs O(n^2) too). Compute it once, before that loop",
-      .hint = 2};
+      .hint = 2,
+      .only_cost = true};
   static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
     ref::softmax_backward(a, grad_a, grad_s);  // the checks
     for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - weighted_mean(a, grad_a, a.size()));

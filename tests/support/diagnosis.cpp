@@ -27,7 +27,10 @@
 //      a function with two mistakes at once gets no name: never a guess.
 //   5. A growth check (right values computed in the wrong order of time, e.g. O(n^2) for
 //      O(n)) names the mistakes of the function that grow past the check's limit when timed
-//      the same way, provided the right function does not.
+//      the same way, provided the right function does not. A mistake whose values are right
+//      and only its cost is wrong (mistakes::info::only_cost) is run at growth checks only:
+//      rules 2-4 and 6 skip it, since it cannot explain a wrong value and nothing it returns
+//      rules it out (and on the tests' longest rows its O(n^2) would cost the most of all).
 //   6. A call that wrote outside its views (the runner's guards, support/remote.hpp) names
 //      the mistakes of the function that, run on the same inputs in guarded storage, write
 //      into the same bands: the same argument, on the same side (before, after, inside an
@@ -368,7 +371,7 @@ class state {
     const auto& all = cat::catalogue();
     finding f;
     for (std::size_t i = 0; i < all.size(); ++i) {
-      if (!all[i].functions[static_cast<std::size_t>(c.fn)]) continue;
+      if (!all[i].functions[static_cast<std::size_t>(c.fn)] || all[i].about.only_cost) continue;
       const local_result& m = run(c, i);
       if (matches(m)) {
         if (!ruled_out_.count(i)) f.entries.insert(i);
