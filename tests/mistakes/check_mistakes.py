@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -72,13 +73,17 @@ def main() -> int:
     if len(keys) < args.minimum:
         problems.append(f"step {args.step}: {len(keys)} catalogued mistakes; expected at least {args.minimum} "
                         f"(course/mistakes/step{args.step}_*.cpp)")
+    slowest = (0.0, "")
     with tempfile.TemporaryDirectory() as tmp:
         for key in keys:
+            start = time.monotonic()
             problems += check(key, args, Path(tmp))
+            slowest = max(slowest, (time.monotonic() - start, key))
     for p_ in problems:
         print(p_, file=sys.stderr)
     print(f"step {args.step}: {len(keys)} catalogued mistakes, {len(keys) - len(problems)} fail the tests "
-          f"and are diagnosed as themselves")
+          f"and are diagnosed as themselves; the slowest, {slowest[1] or 'none'}, took {slowest[0]:.1f} s "
+          f"of the {args.timeout:g} s each may take")
     return 1 if problems else 0
 
 
