@@ -99,7 +99,7 @@ online_softmax merge([[maybe_unused]] const online_softmax& a, [[maybe_unused]] 
 }
 
 float weight([[maybe_unused]] const online_softmax& state, [[maybe_unused]] float x) {
-  // TODO: e^(x - max) / sum, with 0 for x = -inf or an empty state.
+  // TODO: NaN (x or the state) -> NaN, first; 0 for x = -inf or an empty state; else e^(x - max) / sum.
   throw attn::not_implemented(9, "online softmax and streaming attention", "attn::weight",
                               "exercises/step9_online_softmax.cpp");
 }

@@ -211,10 +211,11 @@ TEST_CASE("merge with +inf maxima: the +inf scores of both parts share the weigh
   }
 }
 
-TEST_CASE("a NaN score has weight NaN in any state that is not empty", "[step9][special]") {
-  // weight(state, x) is NaN when x is NaN (the contract): e^(NaN - m) / l. Testing x == -inf
-  // as !(x > -inf) is also true for a NaN and gives it weight 0.
-  const attn::online_softmax states[] = {{2.0f, 1.5f}, {-1.0f, 3.0f}, {inf, 2.0f}};
+TEST_CASE("a NaN score has weight NaN in every state, the empty one included", "[step9][special]") {
+  // weight(state, x) is NaN when x is NaN (the contract), before any other case: e^(NaN - m)
+  // / l, and NaN in, NaN out even where an empty state gives every other score weight 0.
+  // Testing x == -inf as !(x > -inf) is also true for a NaN and gives it weight 0.
+  const attn::online_softmax states[] = {{2.0f, 1.5f}, {-1.0f, 3.0f}, {inf, 2.0f}, {}};
   for (const auto& s : states) {
     ATTN_CHECK_CLOSE("weight(state {" + attn::test::fmt(s.max) + ", " + attn::test::fmt(s.sum) +
                          "}, nan) (NaN in, NaN out)",

@@ -375,5 +375,21 @@ struct online_weight_nan_as_masked {
 };
 ATTN_MISTAKE(online_weight_nan_as_masked);
 
+struct online_weight_empty_before_nan {
+  static constexpr info about{
+      .step = 9, .id = "online_weight_empty_before_nan",
+      .name = "the empty state's weight 0 returned before the NaN test",
+      .why = "NaN in, NaN out comes first: the weight of a NaN score is NaN in every state. Returning 0 for "
+             "the empty state (sum 0) before testing x for NaN gives a NaN score weight 0 whenever nothing "
+             "has been pushed yet, and the NaN disappears",
+      .hint = 2};
+  static float weight(const online_softmax& state, float x) {
+    if (state.sum == 0.0f || x == -infinity) return 0.0f;
+    if (std::isnan(x) || std::isnan(state.max)) return quiet_nan;
+    return exp_below(x, state.max) / state.sum;
+  }
+};
+ATTN_MISTAKE(online_weight_empty_before_nan);
+
 }  // namespace
 }  // namespace attn::mistakes::step9

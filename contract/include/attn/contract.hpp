@@ -236,8 +236,9 @@ online_softmax merge(const online_softmax& a, const online_softmax& b);
 /// \brief The softmax weight of score `x` in the row summarised by `state`:
 /// \f$e^{x - m} / \ell\f$.
 ///
-/// 0 when \f$x = -\infty\f$ or the state is empty (\f$\ell = 0\f$: nothing to attend to);
-/// \f$1 / \ell\f$ when \f$x = m\f$ (\f$+\infty\f$ included); NaN when x or the state is NaN.
+/// NaN when x or the state is NaN, the empty state included (NaN in, NaN out); otherwise
+/// 0 when \f$x = -\infty\f$ or the state is empty (\f$\ell = 0\f$: nothing to attend to),
+/// and \f$1 / \ell\f$ when \f$x = m\f$ (\f$+\infty\f$ included).
 float weight(const online_softmax& state, float x);
 
 /// \brief Attention in one pass over the keys (FlashAttention's recurrence, Dao et al.
