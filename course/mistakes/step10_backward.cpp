@@ -152,6 +152,23 @@ struct backward_output_length_not_checked {
 };
 ATTN_MISTAKE(backward_output_length_not_checked);
 
+struct backward_refusal_omits_sizes {
+  static constexpr info about{
+      .step = 10, .id = "backward_refusal_omits_sizes",
+      .name = "the error for lengths that differ does not give the lengths",
+      .why = "A message like \"the lengths differ\" names attn::softmax_backward but not the three lengths, "
+             "so the caller cannot tell which span was wrong; the contract asks for a message naming them "
+             "(\"a has 3 elements, grad_a has 4 and grad_s has 3; expected equal lengths\")",
+      .hint = 2};
+  static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {
+    if (grad_a.size() != a.size() || grad_s.size() != a.size()) {
+      attn::invalid_input("attn::softmax_backward", "the lengths differ; expected equal lengths");
+    }
+    ref::softmax_backward(a, grad_a, grad_s);
+  }
+};
+ATTN_MISTAKE(backward_refusal_omits_sizes);
+
 struct backward_skips_zero_weights {
   static constexpr info about{
       .step = 10, .id = "backward_skips_zero_weights", .name = "skips zero weights in <g, a>",

@@ -323,6 +323,26 @@ struct streaming_causal_past_last_key {
 };
 ATTN_MISTAKE(streaming_causal_past_last_key);
 
+struct streaming_refusal_omits_sizes {
+  static constexpr info about{
+      .step = 9, .id = "streaming_refusal_omits_sizes",
+      .name = "the errors of streaming_attention do not give the sizes",
+      .why = "A message like \"bad shapes\" or \"bad block size\" names attn::streaming_attention but not the "
+             "sizes, so the caller cannot tell which argument was wrong; the contract asks for a message "
+             "naming them (\"K is 2 x 3, V is 3 x 3 and O is 2 x 3; expected V to be 2 x 3 and O 2 x 3\", "
+             "\"block_size = 0; expected at least 1\")",
+      .hint = 4};
+  static void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view V, matrix_view O,
+                                  bool causal, std::size_t block_size) {
+    if (Q.cols != K.cols || Q.cols == 0 || V.rows != K.rows || O.rows != Q.rows || O.cols != V.cols) {
+      attn::invalid_input("attn::streaming_attention", "bad shapes; expected Q, K, V and O that fit");
+    }
+    if (block_size == 0) attn::invalid_input("attn::streaming_attention", "bad block size; expected a positive one");
+    ref::streaming_attention(Q, K, V, O, causal, block_size);
+  }
+};
+ATTN_MISTAKE(streaming_refusal_omits_sizes);
+
 struct online_merge_drops_nan_in_a {
   static constexpr info about{
       .step = 9, .id = "online_merge_drops_nan_in_a", .name = "merge picks the max with a comparison that drops a NaN in a",
