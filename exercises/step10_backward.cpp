@@ -48,7 +48,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 10         (all of them: course/hints/step10.md)
-//   The math:              docs/step10_backward.md
+//   The math, with plots:  build/dev/docs/html/step10_backward.html
+//                          (built by ./attn test; its source: docs/step10_backward.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

@@ -57,7 +57,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 1          (all of them: course/hints/step1.md)
-//   The math, with plots:  docs/step1_dot.md
+//   The math, with plots:  build/dev/docs/html/step1_dot.html
+//                          (built by ./attn test; its source: docs/step1_dot.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

@@ -63,7 +63,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 2          (all of them: course/hints/step2.md)
-//   The math, with plots:  docs/step2_scaling.md
+//   The math, with plots:  build/dev/docs/html/step2_scaling.html
+//                          (built by ./attn test; its source: docs/step2_scaling.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

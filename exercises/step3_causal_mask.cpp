@@ -62,7 +62,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 3          (all of them: course/hints/step3.md)
-//   The math, with plots:  docs/step3_causal_mask.md
+//   The math, with plots:  build/dev/docs/html/step3_causal_mask.html
+//                          (built by ./attn test; its source: docs/step3_causal_mask.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

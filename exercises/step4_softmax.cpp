@@ -55,7 +55,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 4          (all of them: course/hints/step4.md)
-//   The math, with plots:  docs/step4_softmax.md
+//   The math, with plots:  build/dev/docs/html/step4_softmax.html
+//                          (built by ./attn test; its source: docs/step4_softmax.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

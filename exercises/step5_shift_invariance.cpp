@@ -63,7 +63,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 5          (all of them: course/hints/step5.md)
-//   The math, with plots:  docs/step5_shift_invariance.md
+//   The math, with plots:  build/dev/docs/html/step5_shift_invariance.html
+//                          (built by ./attn test; its source: docs/step5_shift_invariance.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

@@ -63,7 +63,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 6          (all of them: course/hints/step6.md)
-//   The math, with plots:  docs/step6_instability.md
+//   The math, with plots:  build/dev/docs/html/step6_instability.html
+//                          (built by ./attn test; its source: docs/step6_instability.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

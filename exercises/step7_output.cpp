@@ -63,7 +63,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 7          (all of them: course/hints/step7.md)
-//   The math:              docs/step7_output.md
+//   The math, with plots:  build/dev/docs/html/step7_output.html
+//                          (built by ./attn test; its source: docs/step7_output.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

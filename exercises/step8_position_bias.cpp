@@ -52,7 +52,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 8          (all of them: course/hints/step8.md)
-//   The math:              docs/step8_position_bias.md
+//   The math, with plots:  build/dev/docs/html/step8_position_bias.html
+//                          (built by ./attn test; its source: docs/step8_position_bias.md)
 //   The contract:          contract/include/attn/contract.hpp
 // ----------------------------------------------------------------------------------------
 

@@ -68,7 +68,8 @@
 // Help
 // ----------------------------------------------------------------------------------------
 //   Hints, one at a time:  ./attn hint 9          (all of them: course/hints/step9.md)
-//   The math:              docs/step9_online_softmax.md
+//   The math, with plots:  build/dev/docs/html/step9_online_softmax.html
+//                          (built by ./attn test; its source: docs/step9_online_softmax.md)
 //   The contract:          contract/include/attn/contract.hpp, online_softmax.hpp
 // ----------------------------------------------------------------------------------------
 
