@@ -68,11 +68,11 @@ def saturation(src, out):
     ax.plot(t, [float(x["max_weight"]) for x in r], label="largest weight $a_2$")
     ax.plot(t, [float(x["entropy_ratio"]) for x in r], label=r"entropy $H(a) / \ln 3$")
     ax.plot(t, [float(x["jacobian_norm"]) for x in r], label=r"$\Vert J \Vert_F$, $J = \mathrm{diag}(a) - a a^\top$")
-    for mark, text in ((1.0, "t = 1: scaled"), (8.0, r"t = 8 = $\sqrt{64}$: unscaled, d = 64")):
+    for mark, text in ((1.0, r"$\tau$ = 1: scaled"), (8.0, r"$\tau$ = 8 = $\sqrt{64}$: unscaled, d = 64")):
         ax.axvline(mark, color="gray", linestyle="--", linewidth=1)
         ax.annotate(text, (mark, 0.5), xytext=(4, 0), textcoords="offset points", rotation=90,
                     va="center", fontsize=9, color="gray")
-    ax.set_xlabel(r"scale t of the scores  $s = t \cdot [1, 2, 3]$")
+    ax.set_xlabel(r"scale $\tau$ of the scores  $s = \tau \cdot [1, 2, 3]$")
     ax.set_ylabel("value")
     ax.set_title("Softmax saturation: larger scores, one-hot weights, vanishing gradient")
     ax.set_ylim(-0.02, 1.02)

@@ -19,7 +19,8 @@
 // ----------------------------------------------------------------------------------------
 // Worked example: two scores with gap Delta
 // ----------------------------------------------------------------------------------------
-//   a = softmax([Delta, 0]) = [sigma(Delta), 1 - sigma(Delta)],  g = [1, -1]
+//   a = softmax([Delta, 0]) = [sigma(Delta), 1 - sigma(Delta)],  g = [1, -1],
+//   with sigma(x) = 1 / (1 + e^-x), the logistic function
 //   <g, a> = 2 sigma - 1,   grad_s = 2 sigma (1 - sigma) [1, -1]
 //   Delta = 0: 0.5 [1, -1];  Delta = 2: 0.2100 [1, -1];  Delta = 10: 9.08e-5 [1, -1]
 // As the weights saturate the gradient vanishes: the instability of step 6, measured.
@@ -67,7 +68,7 @@ namespace attn {
 void softmax_backward([[maybe_unused]] std::span<const float> a,
                       [[maybe_unused]] std::span<const float> grad_a,
                       [[maybe_unused]] std::span<float> grad_s) {
-  // TODO: check the lengths; c = <grad_a, a>; grad_s[j] = a[j] * (grad_a[j] - c).
+  // TODO: check the lengths; mean = <grad_a, a>; grad_s[j] = a[j] * (grad_a[j] - mean).
   throw attn::not_implemented(10, "softmax backward", "attn::softmax_backward",
                               "exercises/step10_backward.cpp");
 }

@@ -112,7 +112,7 @@ float log_sum_exp(std::span<const float> row);
 /// constant \f$c\f$, but it never overflows: every exponent is \f$\le 0\f$.
 /// Special rows: every entry \f$-\infty\f$ (a query with nothing to attend to) gives all
 /// zeros; entries equal to \f$+\infty\f$ share the weight equally and the rest get 0 (the
-/// limit of adding the same \f$t \to \infty\f$ to all of those scores, which keeps them equal;
+/// limit of adding the same \f$c \to \infty\f$ to all of those scores, which keeps them equal;
 /// growing only one of them would give it all the weight); a NaN anywhere makes the whole row
 /// NaN.
 void stable_softmax(std::span<float> row);
