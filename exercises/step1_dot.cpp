@@ -23,8 +23,10 @@
 //           = 2.0     + 0.5     - 0.5        - 3.0
 //           = -1.0
 //
-// A negative dot product means the query points away from the key: this key will get
-// a small attention weight.
+// A negative dot product means the two vectors point more apart than together. Here
+// barely: |q| = sqrt(7.5) and |k| = 2.5, so cos(angle) = -1.0 / (2.5 sqrt(7.5)) = -0.146,
+// nearly orthogonal. Among keys of the same length, one that points the query's way
+// scores higher and gets more of the attention weight than this one.
 //
 // ----------------------------------------------------------------------------------------
 // In and out
