@@ -43,6 +43,9 @@ MathJax.Hub.Register.StartupHook("End", function () {{
 MathJax.Hub.Register.MessageHook("Math Processing Error", function (m) {{
   document.documentElement.setAttribute("data-attn-mathjax-error", String(m[2] || m[1]));
 }});
+MathJax.Hub.Register.MessageHook("TeX Jax - parse error", function (m) {{
+  document.documentElement.setAttribute("data-attn-mathjax-error", "TeX error " + String(m[1]) + " in " + String(m[2]));
+}});
 MathJax.Hub.Register.MessageHook("file load error", function (m) {{
   document.documentElement.setAttribute("data-attn-mathjax-error", "could not load " + m[1]);
 }});
@@ -156,8 +159,20 @@ def check_page(chromium, html_dir, page, workdir, anchor_cache):
         if attrs.get("data-attn-mathjax-error"):
             problems.append(f"MathJax error: {attrs['data-attn-mathjax-error']}")
     visible = re.sub(r"<script\b.*?</script>", "", dom, flags=re.S)
+    visible = re.sub(r'data-attn-[\w-]+="[^"]*"', "", visible)  # the probe's own notes
     if has_math and "Math Processing Error" in visible:
         problems.append("MathJax shows 'Math Processing Error'")
+    # A TeX error (an undefined macro, an unknown environment) is typeset as red text in an
+    # element of class merror instead of the formula.
+    merror = re.search(r'class="[^"]*\bmerror\b[^"]*"[^>]*>(.{0,200})', visible, flags=re.S)
+    if has_math and merror:
+        problems.append("MathJax shows a TeX error instead of a formula: "
+                        + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", merror.group(1)))[:120])
+    # Doxygen's placeholder for a formula it could not place (e.g. one inside "quotes").
+    if "\\_form#" in visible:
+        at = visible.index("\\_form#")
+        problems.append("a Doxygen formula placeholder \\_form# is left in the page: ..."
+                        + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", visible[max(0, at - 60):at + 20])) + "...")
     visible = re.sub(r"<(pre|code)\b.*?</\1>", "", visible, flags=re.S)  # code may say \f$ on purpose
     for raw in ("\\f$", "\\f[", "\\f]", "\\(", "\\)", "\\[", "\\]", "\\begin{"):
         if raw in visible:

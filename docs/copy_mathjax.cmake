@@ -14,8 +14,8 @@ file(COPY "${SRC}/fonts/HTML-CSS/TeX" DESTINATION "${DST}/fonts/HTML-CSS")
 if(EXISTS "${SRC}/localization/en")
   file(COPY "${SRC}/localization/en" DESTINATION "${DST}/localization")
 endif()
-foreach(part MathJax.js extensions/tex2jax.js jax/input/TeX/config.js jax/output/HTML-CSS/config.js
-             fonts/HTML-CSS/TeX)
+foreach(part MathJax.js extensions/tex2jax.js extensions/TeX/AMSmath.js extensions/TeX/AMSsymbols.js
+             jax/input/TeX/config.js jax/output/HTML-CSS/config.js fonts/HTML-CSS/TeX)
   if(NOT EXISTS "${DST}/${part}")
     message(FATAL_ERROR "docs: MathJax in ${SRC} has no ${part}; expected a complete MathJax 2")
   endif()
