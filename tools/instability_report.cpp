@@ -3,7 +3,7 @@
 // For each head dimension d it draws queries and keys with independent standard normal
 // components and measures, with the reference (attn::ref), what the 1/sqrt(d) of
 // beta_ij = q_i . k_j / sqrt(d) buys:
-//   Var[q.k]        unscaled (about d) and scaled (about 1)
+//   Var[beta]       unscaled, Var[q.k] (about d); scaled, Var[q.k / sqrt(d)] (about 1)
 //   H / ln n        mean entropy of a query's weights over n keys, relative to uniform
 //   max weight      mean of max_j alpha_ij (1/n uniform, 1 one-hot)
 //   ||J||_F         mean Frobenius norm of the softmax Jacobian diag(a) - a a^T: the size
@@ -38,8 +38,8 @@ constexpr std::string_view kUsage = R"(usage: attn_instability_report [options]
 Measures, with the reference implementation, why attention divides its scores by sqrt(d):
 for each head dimension d, queries and keys with independent N(0, 1) components give
 
-  Var[q.k]     the variance of the raw dot product (about d) and of the scaled score
-               q.k / sqrt(d) (about 1), estimated from --samples pairs
+  Var[beta]    the variance of the score: of the raw dot product q.k unscaled (about d),
+               of q.k / sqrt(d) scaled (about 1), estimated from --samples pairs
   H / ln n     mean entropy of a query's attention weights over n keys, relative to the
                uniform weights' ln n (1: spread out, 0: one-hot)
   max weight   mean of each query's largest weight (1/n: uniform, 1: one-hot)
@@ -220,23 +220,26 @@ void print_csv(const std::vector<row>& rows) {
 }
 
 void print_table(const std::vector<row>& rows, const options& opt) {
-  std::printf("Attention instability: q, k ~ N(0, I_d); n = %zu keys per query, %zu trials, "
-              "%zu samples for Var[q.k], seed %llu\n",
+  // Two blocks of at most 80 columns, so that each fits a terminal and a docs page.
+  std::printf("Attention instability: q, k ~ N(0, I_d); n = %zu keys per query, %zu trials,\n"
+              "%zu samples for Var[beta], seed %llu\n",
               opt.n, opt.trials, opt.samples, static_cast<unsigned long long>(opt.seed));
   std::printf("unscaled: beta = q.k        scaled: beta = q.k / sqrt(d)        (unscaled | scaled)\n\n");
-  std::printf("%6s | %-19s | %-17s | %-17s | %-17s | %-19s | %s\n", "", "Var[q.k]", "H / ln n",
-              "max weight", "||J||_F", "beta > 88.72", "beta > 11.09");
-  std::printf("%6s | %-19s | %-17s | %-17s | %-17s | %-19s | %s\n", "", "", "", "", "",
-              "(exp > float32 max)", "(exp > float16 max)");
-  std::printf("%6s | %9s %9s | %8s %8s | %8s %8s | %8s %8s | %9s %9s | %9s %9s\n", "d", "unscaled", "scaled",
-              "unscaled", "scaled", "unscaled", "scaled", "unscaled", "scaled", "unscaled", "scaled", "unscaled",
+  std::printf("%6s | %-19s | %-17s | %s\n", "", "Var[beta]", "H / ln n", "max weight");
+  std::printf("%6s | %9s %9s | %8s %8s | %8s %8s\n", "d", "unscaled", "scaled", "unscaled", "scaled", "unscaled",
               "scaled");
   for (const row& r : rows) {
-    std::printf("%6zu | %9.2f %9.3f | %8.3f %8.3f | %8.3f %8.3f | %8.4f %8.4f | %8.3f%% %8.3f%% | %8.3f%% %8.3f%%\n",
-                r.d, r.var_unscaled, r.var_scaled, r.unscaled.entropy_ratio, r.scaled.entropy_ratio,
-                r.unscaled.max_weight, r.scaled.max_weight, r.unscaled.jacobian_norm, r.scaled.jacobian_norm,
-                100 * r.unscaled.over_f32, 100 * r.scaled.over_f32, 100 * r.unscaled.over_f16,
-                100 * r.scaled.over_f16);
+    std::printf("%6zu | %9.2f %9.3f | %8.3f %8.3f | %8.3f %8.3f\n", r.d, r.var_unscaled, r.var_scaled,
+                r.unscaled.entropy_ratio, r.scaled.entropy_ratio, r.unscaled.max_weight, r.scaled.max_weight);
+  }
+  std::printf("\n%6s | %-17s | %-19s | %s\n", "", "||J||_F", "beta > 88.72", "beta > 11.09");
+  std::printf("%6s | %-17s | %-19s | %s\n", "", "", "(exp > float32 max)", "(exp > float16 max)");
+  std::printf("%6s | %8s %8s | %9s %9s | %9s %9s\n", "d", "unscaled", "scaled", "unscaled", "scaled", "unscaled",
+              "scaled");
+  for (const row& r : rows) {
+    std::printf("%6zu | %8.4f %8.4f | %8.3f%% %8.3f%% | %8.3f%% %8.3f%%\n", r.d, r.unscaled.jacobian_norm,
+                r.scaled.jacobian_norm, 100 * r.unscaled.over_f32, 100 * r.scaled.over_f32,
+                100 * r.unscaled.over_f16, 100 * r.scaled.over_f16);
   }
 }
 
