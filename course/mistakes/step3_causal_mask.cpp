@@ -74,8 +74,8 @@ struct lowest_float_instead_of_inf {
       .step = 3, .id = "lowest_float_instead_of_inf",
       .name = "-FLT_MAX (numeric_limits lowest) instead of -inf",
       .why = "The most negative finite float is still a number, not -inf: the mask is not the card's, "
-             "adding it to a score overflows to -inf or not depending on the score's sign, and a row "
-             "with every key masked gets uniform weights instead of zeros (step 5)",
+             "a score added to it is absorbed and leaves -FLT_MAX, finite, so a row with every key "
+             "masked gets uniform weights instead of zeros (step 5)",
       .hint = 2};
   static void apply_causal_mask(matrix_view S) { mask_with(S, std::numeric_limits<float>::lowest()); }
   static matrix causal_mask(std::size_t n) { return mask_of<&lowest_float_instead_of_inf::apply_causal_mask>(n); }

@@ -101,7 +101,7 @@ struct entropy_log2 {
   static constexpr info about{
       .step = 6, .id = "entropy_log2", .name = "log2 instead of the natural log",
       .why = "The entropy H(a) = -sum_j a_j ln a_j is in nats: uniform weights over 3 keys give "
-             "ln 3 = 1.0986, and the card's softmax([14, 12]) gives 0.365; std::log2 gives bits, 1/ln 2 = "
+             "ln 3 = 1.0986, and the tests' softmax([14, 12]) gives 0.365; std::log2 gives bits, 1/ln 2 = "
              "1.44 times too much (log2 3 = 1.585)",
       .hint = 3};
   static float entropy(span<const float> a) {
@@ -232,7 +232,7 @@ struct jacobian_a_i_for_a_j {
   static constexpr info about{
       .step = 6, .id = "jacobian_a_i_for_a_j", .name = "a_j (delta_jl - a_j) instead of a_j (delta_jl - a_l)",
       .why = "J_jl = d a_j / d s_l = a_j (delta_jl - a_l) involves the weights of both positions; with a_j "
-             "twice the diagonal is still right but every off-diagonal entry is -a_j^2 instead of -a_j a_l, "
+             "in both places the diagonal is still right but every off-diagonal entry is -a_j^2 instead of -a_j a_l, "
              "and the rows no longer sum to 0",
       .hint = 4};
   static void softmax_jacobian(span<const float> a, matrix_view J) { jacobian_with<&a_i_for_a_j>(a, J); }

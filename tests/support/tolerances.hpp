@@ -153,7 +153,8 @@ inline double squared_dot(double x, double e) { return kSecondOrder * (2 * std::
 /// Step 6, statistics rather than rounding: the Monte Carlo estimate (1/N) sum_s (q_s.k_s)^2
 /// of Var[q.k] = d with standard normal components has standard deviation
 /// sqrt((E[(q.k)^4] - d^2) / N) = d sqrt((2 + 6/d) / N), since E[(q.k)^4] = 3 d^2 + 6 d.
-/// Six standard deviations: a correct estimator fails about once in 10^9 runs.
+/// Six standard deviations: a correct estimator fails a check about twice in 10^9
+/// (P(|Z| > 6) = 1.97e-9 for a normal Z).
 inline double variance_estimate(std::size_t d, std::size_t samples) {
   if (d == 0) return 0.0;
   const double dd = static_cast<double>(d);
