@@ -68,7 +68,8 @@ namespace attn {
 void softmax_backward([[maybe_unused]] std::span<const float> a,
                       [[maybe_unused]] std::span<const float> grad_a,
                       [[maybe_unused]] std::span<float> grad_s) {
-  // TODO: check the lengths; mean = <grad_a, a>; grad_s[j] = a[j] * (grad_a[j] - mean).
+  // TODO: check the lengths; g_dot_a = <grad_a, a>;
+  //       grad_s[j] = a[j] * (grad_a[j] - g_dot_a).
   throw attn::not_implemented(10, "softmax backward", "attn::softmax_backward",
                               "exercises/step10_backward.cpp");
 }

@@ -16,12 +16,12 @@ void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                             std::to_string(grad_a.size()) + " and grad_s has " +
                             std::to_string(grad_s.size()) + "; expected equal lengths");
   }
-  // (J^T g)_j = sum_i a_i (delta_ij - a_j) g_i = a_j g_j - a_j <g, a> = a_j (g_j - <g, a>).
+  // (J^T g)_j = sum_l g_l a_l (delta_lj - a_j) = a_j g_j - a_j <g, a> = a_j (g_j - <g, a>).
   // O(n) work instead of the n x n Jacobian of step 6.
-  double g_dot_a = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) g_dot_a += static_cast<double>(grad_a[i]) * a[i];
-  const float mean = static_cast<float>(g_dot_a);
-  for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - mean);
+  double sum = 0.0;
+  for (std::size_t l = 0; l < a.size(); ++l) sum += static_cast<double>(grad_a[l]) * a[l];
+  const float g_dot_a = static_cast<float>(sum);
+  for (std::size_t j = 0; j < a.size(); ++j) grad_s[j] = a[j] * (grad_a[j] - g_dot_a);
 }
 //! [softmax_backward]
 

@@ -67,7 +67,7 @@ void stable_softmax(std::span<float> row) {
     return;
   }
   if (m == infinity) {
-    // The limit of adding the same t -> inf to all those scores: they stay equal, so the
+    // The limit of adding the same c -> inf to all those scores: they stay equal, so the
     // +inf entries share the weight equally and every finite score's weight goes to 0.
     const auto n_inf = std::count(row.begin(), row.end(), infinity);
     const float share = 1.0f / static_cast<float>(n_inf);

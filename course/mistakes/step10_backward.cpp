@@ -110,7 +110,7 @@ struct backward_running_dot {
   static constexpr info about{
       .step = 10, .id = "backward_running_dot", .name = "<g, a> summed in the same loop that writes grad_s",
       .why = "Every entry needs the whole sum <g, a> = sum_l a_l g_l over all n weights; adding a_j g_j "
-             "to it in the loop that writes grad_s[j] gives entry j only the partial sum over i <= j, "
+             "to it in the loop that writes grad_s[j] gives entry j only the partial sum over l <= j, "
              "so all but the last entry are wrong. Compute it once, before that loop",
       .hint = 2};
   static void softmax_backward(span<const float> a, span<const float> grad_a, span<float> grad_s) {

@@ -21,7 +21,7 @@ void each_row(matrix_view S) {
 struct sums_scores_not_exponentials {
   static constexpr info about{
       .step = 4, .id = "sums_scores_not_exponentials", .name = "the denominator sums the scores, not their exponentials",
-      .why = "alpha_j = exp(beta_j) / sum_l exp(beta_l): numerator and denominator are both "
+      .why = "a_j = exp(s_j) / sum_l exp(s_l): numerator and denominator are both "
              "exponentials, which is what makes the weights sum to 1. Dividing by the sum of the raw "
              "scores (6 on the card's [1, 2, 3], instead of 30.19) gives weights that need not sum to 1 "
              "or even be positive",
@@ -41,8 +41,8 @@ ATTN_MISTAKE(sums_scores_not_exponentials);
 struct no_exponential {
   static constexpr info about{
       .step = 4, .id = "no_exponential", .name = "the scores divided by their sum, without exp",
-      .why = "Softmax exponentiates first: alpha_j = exp(beta_j) / sum_l exp(beta_l). Plain beta_j / "
-             "sum_l beta_l turns negative scores into negative weights, divides by 0 when the "
+      .why = "Softmax exponentiates first: a_j = exp(s_j) / sum_l exp(s_l). Plain s_j / "
+             "sum_l s_l turns negative scores into negative weights, divides by 0 when the "
              "scores cancel, and on the card gives 2/6 = 0.333 instead of 0.2447",
       .hint = 1};
   static void softmax(span<float> row) {
@@ -58,7 +58,7 @@ struct divides_by_running_sum {
   static constexpr info about{
       .step = 4, .id = "divides_by_running_sum", .name = "divided inside the first loop, by a partial sum",
       .why = "Each weight is divided by the sum over the WHOLE row; dividing while the sum is still "
-             "being added up gives position j only exp(beta_0) + ... + exp(beta_j), so the first "
+             "being added up gives position j only exp(s_0) + ... + exp(s_j), so the first "
              "weight is always 1 and the row sums to more than 1",
       .hint = 2};
   static void softmax(span<float> row) {

@@ -145,7 +145,7 @@ struct plus_inf_gives_nan {
   static constexpr info about{
       .step = 5, .id = "plus_inf_gives_nan", .name = "a row holding +inf gives NaN weights",
       .why = "With +inf in the row the max m is +inf and x_j - m is inf - inf = NaN for the +inf entries, so "
-             "the sum and every weight are NaN; adding the same t to all those scores and letting t grow "
+             "the sum and every weight are NaN; adding the same c to all those scores and letting c grow "
              "without bound, they share the weight equally in the limit (1 / count each) and every finite "
              "score gets 0",
       .hint = 2};

@@ -24,7 +24,7 @@ constexpr float quiet_nan = std::numeric_limits<float>::quiet_NaN();
 
 // a_j = exp(x_j - m) / sum_l exp(x_l - m), m = max_l x_l, with the special rows of
 // stable_softmax: NaN anywhere -> all NaN; all -inf -> all 0; +inf present -> the +inf
-// entries share weight 1 equally (the limit of adding the same t -> inf to all of them),
+// entries share weight 1 equally (the limit of adding the same c -> inf to all of them),
 // the rest get 0.
 // Returns the row max (NaN for a NaN row).
 float softmax_in_place(const detail::kernel_table& kernels, float* x, std::size_t n) {

@@ -7,9 +7,9 @@
 
 namespace attn {
 
-/// \brief What a one-pass softmax remembers of the scores \f$x_1, \dots, x_r\f$ seen so far
+/// \brief What a one-pass softmax remembers of the scores \f$x_0, \dots, x_{r-1}\f$ seen so far
 /// (Milakov and Gimelshein 2018):
-/// \f[ m_r = \max_{j \le r} x_j, \qquad \ell_r = \sum_{j \le r} \exp(x_j - m_r) . \f]
+/// \f[ m_r = \max_{j < r} x_j, \qquad \ell_r = \sum_{j < r} \exp(x_j - m_r) . \f]
 ///
 /// A plain aggregate: the functions that update it are attn::push() and attn::merge()
 /// (written by the student in step 9) and their namesakes in `attn::ref`. The empty state
