@@ -4,3 +4,7 @@
 # does not when the page has an explicit label, and warns. Every page docs/<name>.md has
 # the label {#<name>}, so the link becomes [text](@ref <name>), which both resolve.
 s#\]\(docs/([A-Za-z0-9_]+)\.md\)#](@ref \1)#g
+# In the docs the README is one page among the others, beside the main page that already
+# carries the course's title: it is titled by what it holds, so that the navigation tree
+# does not show two entries of the same name.
+1s/^# Attention weights, step by step$/# The README: setup, the student's and the instructor's guides/
