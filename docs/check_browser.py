@@ -64,6 +64,14 @@ window.addEventListener("load", function () {{
 """
 
 
+def around(html, at, before, after):
+    """The page's text from `before` characters before `at` to `after` characters after it,
+    without tags and with white space folded: the place a problem is at, for its message."""
+    piece = html[max(0, at - before):at + after]
+    piece = re.sub(r"^[^<]*?>", "", piece) if at - before > 0 else piece  # a tag cut in half
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]*(>|$)", "", piece))
+
+
 def find_chromium():
     override = os.environ.get("ATTN_CHROMIUM")
     if override:
@@ -163,22 +171,20 @@ def check_page(chromium, html_dir, page, workdir, anchor_cache):
     if has_math and "Math Processing Error" in visible:
         problems.append("MathJax shows 'Math Processing Error'")
     # A TeX error (an undefined macro, an unknown environment) is typeset as red text in an
-    # element of class merror instead of the formula.
-    merror = re.search(r'class="[^"]*\bmerror\b[^"]*"[^>]*>(.{0,200})', visible, flags=re.S)
-    if has_math and merror:
-        problems.append("MathJax shows a TeX error instead of a formula: "
-                        + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", merror.group(1)))[:120])
+    # element of class merror instead of the formula; the parse-error hook above names the
+    # first one, this finds it when the hook did not fire.
+    merror = re.search(r'class="[^"]*\bmerror\b[^"]*"[^>]*>', visible)
+    if has_math and merror and not attrs.get("data-attn-mathjax-error"):
+        problems.append(f"MathJax shows a TeX error instead of a formula: ...{around(visible, merror.end(), 0, 120)}...")
     # Doxygen's placeholder for a formula it could not place (e.g. one inside "quotes").
-    if "\\_form#" in visible:
-        at = visible.index("\\_form#")
-        problems.append("a Doxygen formula placeholder \\_form# is left in the page: ..."
-                        + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", visible[max(0, at - 60):at + 20])) + "...")
+    placeholder = "\\_form#"
+    if placeholder in visible:
+        problems.append(f"a Doxygen formula placeholder {placeholder} is left in the page: "
+                        f"...{around(visible, visible.index(placeholder), 60, 20)}...")
     visible = re.sub(r"<(pre|code)\b.*?</\1>", "", visible, flags=re.S)  # code may say \f$ on purpose
     for raw in ("\\f$", "\\f[", "\\f]", "\\(", "\\)", "\\[", "\\]", "\\begin{"):
         if raw in visible:
-            at = visible.index(raw)
-            snippet = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", visible[max(0, at - 80):at + 80]))
-            problems.append(f"raw TeX '{raw}' left in the page: ...{snippet}...")
+            problems.append(f"raw TeX '{raw}' left in the page: ...{around(visible, visible.index(raw), 80, 80)}...")
             break
 
     # Images: the probe reports any <img> that did not load.
