@@ -277,5 +277,68 @@ void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                       std::span<float> grad_s);
 
 /// @}
+/// \name Step 11 (extension): the attention backward pass
+/// @{
+
+/// \brief The gradients of a loss \f$L\f$ through \f$O = A V\f$ with \f$A =
+/// \mathrm{softmax}_{\text{rows}}(Q K^\top / \sqrt{d} + \mathrm{Mask})\f$ (attention()), given
+/// \f$dO = \partial L / \partial O\f$: \f$dV = A^\top dO\f$, \f$dA = dO\, V^\top\f$, each row
+/// of \f$dS\f$ the softmax backward (step 10) of the row of \f$A\f$ and \f$dA\f$, then
+/// \f$dQ = dS\, K / \sqrt{d}\f$ and \f$dK = dS^\top Q / \sqrt{d}\f$.
+///
+/// Same meaning of the mask and the special values as attention(): query \f$i\f$ sees keys
+/// \f$0..i\f$ only when `causal`; a masked key's rows of K and V are never read for that
+/// query and its entries of \f$dS\f$ are 0, so NaN or inf there changes nothing. Every visible
+/// term counts, even with weight 0 (NaN in, NaN out).
+/// \param Q queries, \f$n_q \times d\f$.
+/// \param K keys, \f$n_k \times d\f$.
+/// \param V values, \f$n_k \times d_v\f$.
+/// \param dO \f$\partial L / \partial O\f$, \f$n_q \times d_v\f$.
+/// \param causal the causal mask (top-left aligned), as in attention().
+/// \param dQ output \f$\partial L / \partial Q\f$, \f$n_q \times d\f$; every element is written.
+/// \param dK output \f$\partial L / \partial K\f$, \f$n_k \times d\f$; every element is written.
+/// \param dV output \f$\partial L / \partial V\f$, \f$n_k \times d_v\f$; every element is written.
+/// \throws std::invalid_argument on the shape errors of attention(), when dO is not
+///         \f$n_q \times d_v\f$, or when an output's shape differs from its input's.
+void attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                        const_matrix_view dO, bool causal, matrix_view dQ, matrix_view dK,
+                        matrix_view dV);
+
+/// @}
+/// \name Step 12 (extension): QK-layernorm
+/// @{
+
+/// The \f$\varepsilon\f$ of layer_norm(), added to the variance (PyTorch's default).
+inline constexpr float layer_norm_epsilon = 1e-5f;
+
+/// \brief Layer normalisation of each row with a learned gain, no bias: for a row \f$x\f$ of
+/// length \f$d\f$, \f$\mu = \frac1d \sum_t x_t\f$, \f$\sigma^2 = \frac1d \sum_t (x_t -
+/// \mu)^2\f$, \f$\hat x = (x - \mu) / \sqrt{\sigma^2 + \varepsilon}\f$ and \f$y_t = \gamma_t
+/// \hat x_t\f$. Applied to the queries and the keys before the scores (QK-layernorm), it
+/// bounds every score by \f$|\gamma_Q|\,|\gamma_K|\, d / \sqrt{d}\f$ whatever the weights.
+///
+/// \param X input rows, \f$n \times d\f$.
+/// \param gain \f$\gamma\f$, length \f$d\f$.
+/// \param Y output, \f$n \times d\f$ (may be X itself).
+/// \throws std::invalid_argument when \f$d = 0\f$, when `gain` is not of length \f$d\f$ or when
+///         Y is not \f$n \times d\f$.
+void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y);
+
+/// \brief The backward pass of layer_norm(): given \f$dY = \partial L / \partial Y\f$, with
+/// \f$g = \gamma \odot dy\f$ for a row and \f$r = 1 / \sqrt{\sigma^2 + \varepsilon}\f$,
+/// \f$dx = r \big(g - \bar g - \hat x\, \overline{g \hat x}\big)\f$ (bars: means over the row),
+/// and \f$d\gamma = \sum_{\text{rows}} dy \odot \hat x\f$.
+///
+/// \param X the forward pass's input, \f$n \times d\f$.
+/// \param gain \f$\gamma\f$, length \f$d\f$.
+/// \param dY \f$\partial L / \partial Y\f$, \f$n \times d\f$.
+/// \param dX output \f$\partial L / \partial X\f$, \f$n \times d\f$; every element is written.
+/// \param dgain output \f$\partial L / \partial \gamma\f$, length \f$d\f$; written, not added to.
+/// \throws std::invalid_argument on the errors of layer_norm(), when dY or dX is not
+///         \f$n \times d\f$ or `dgain` not of length \f$d\f$.
+void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                         matrix_view dX, std::span<float> dgain);
+
+/// @}
 
 }  // namespace attn

@@ -56,7 +56,7 @@ float entropy(std::span<const float> a);
 void softmax_jacobian(std::span<const float> a, matrix_view J);
 
 /// @}
-/// \name Steps 7-10 (extensions)
+/// \name Steps 7-12 (extensions)
 /// @{
 
 /// The vectorised attn::attention_output(): same meaning, edge cases and errors.
@@ -80,6 +80,15 @@ void streaming_attention(const_matrix_view Q, const_matrix_view K, const_matrix_
 /// The vectorised attn::softmax_backward(): same meaning, edge cases and errors.
 void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                       std::span<float> grad_s);
+/// The attn::attention_backward() of the reference: same meaning, edge cases and errors.
+void attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                        const_matrix_view dO, bool causal, matrix_view dQ, matrix_view dK,
+                        matrix_view dV);
+/// The attn::layer_norm() of the reference: same meaning, edge cases and errors.
+void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y);
+/// The attn::layer_norm_backward() of the reference: same meaning, edge cases and errors.
+void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                         matrix_view dX, std::span<float> dgain);
 
 /// @}
 /// \name Instruction sets
