@@ -391,7 +391,7 @@ def test_hostile(work: Path) -> int:
                  secret / "grades" / f"VANDALISED-{mark}"]
     try:
         proc = attn("grade-class", str(subs), "--hidden", str(secret / "hidden"), "--out", str(out),
-                    "--build-dir", str(work / "build-hostile"), "--seed", str(SEED), "--jobs", "2",
+                    "--build-dir", str(work / "build"), "--seed", str(SEED), "--jobs", "2",
                     env={"ATTN_GRADER_SECRET": f"SECRET-environment-{mark}"})
     finally:
         stop.set()
