@@ -215,7 +215,7 @@ class GradingBuild:
     steps that call it."""
 
     def __init__(self, build_dir: Path, hidden_dir: Path | None, sanitize: bool, jobs: int,
-                 sandbox: bool = True):
+                 sandbox: bool = True, only: frozenset[int] | None = None):
         self.dir = build_dir
         self.staging = build_dir / "submission"
         self.hidden_dir = hidden_dir
@@ -223,6 +223,9 @@ class GradingBuild:
         self.jobs = jobs
         self.sandbox = sandbox
         self.steps = course.load_steps()
+        # --steps: the steps graded (None: all). Every step file still goes into the build,
+        # since a runner links them all; only the graded steps' judges are built and run.
+        self.graded_steps = [s for s in self.steps if only is None or s.number in only]
 
     @property
     def sandbox_program(self) -> Path:
@@ -287,9 +290,15 @@ class GradingBuild:
         return "CMAKE_GENERATOR:INTERNAL=Ninja" in (self.dir / "CMakeCache.txt").read_text()
 
     def build_all(self) -> course.BuildResult:
-        """Builds everything that compiles (keep going past errors)."""
+        """Builds everything that compiles (keep going past errors): every judge and runner,
+        or with --steps those of the graded steps."""
         keep_going = ["--", "-k", "0"] if self.ninja else ["--", "-k"]
-        proc = course.run(["cmake", "--build", str(self.dir), "-j", str(self.jobs), *keep_going])
+        targets: list[str] = []
+        if len(self.graded_steps) < len(self.steps):
+            targets = ["--target", "attn_sandbox"]
+            for unit in make_units(self.graded_steps, self.hidden_dir):
+                targets += [unit.target, f"attn_runner_exercises_step{unit.step.number}"]
+        proc = course.run(["cmake", "--build", str(self.dir), "-j", str(self.jobs), *targets, *keep_going])
         return course.BuildResult(proc.returncode == 0, proc.stdout)
 
     def failures(self, output: str, sub: Submission, known: dict[int, str]) -> dict[int, str] | None:
@@ -653,7 +662,7 @@ def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: 
         build.configure()
         build.check_sandbox()
         for i, (name, exercises, out) in enumerate(submissions):
-            sub = Submission(name, exercises.absolute(), out, make_units(build.steps, build.hidden_dir))
+            sub = Submission(name, exercises.absolute(), out, make_units(build.graded_steps, build.hidden_dir))
             if not build.sandbox:
                 sub.notes.append(NO_SANDBOX_NOTE)
             subs.append(sub)
@@ -712,7 +721,26 @@ def make_build(args: argparse.Namespace) -> GradingBuild:
     if hidden:
         check_hidden(hidden, steps)
     build_dir = Path(args.build_dir).resolve() if args.build_dir else default_build_dir(args.sanitize)
-    return GradingBuild(build_dir, hidden, args.sanitize, os.cpu_count() or 2, sandbox=not args.no_sandbox)
+    only = parse_steps(args.steps, steps) if args.steps else None
+    return GradingBuild(build_dir, hidden, args.sanitize, os.cpu_count() or 2, sandbox=not args.no_sandbox,
+                        only=only)
+
+
+def parse_steps(text: str, steps: list[course.Step]) -> frozenset[int]:
+    """--steps 4 or 4,7-9: the step numbers, each one of the manifest's."""
+    known = [s.number for s in steps]
+    chosen: set[int] = set()
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise SystemExit(f"grade: --steps {text}: '{part}' is not a step number or a range such as 7-9")
+        if low > high or low not in known or high not in known:
+            raise SystemExit(f"grade: --steps {text}: '{part}' names no step of the course; "
+                             f"expected numbers from {known[0]} to {known[-1]}")
+        chosen.update(range(low, high + 1))
+    return frozenset(chosen)
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -774,6 +802,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "namespaces): student code then runs with your rights, and every report says so")
     p.add_argument("--build-dir", metavar="DIR",
                    help="the grading build (default: build/grade or build/grade-sanitize; reused)")
+    p.add_argument("--steps", metavar="LIST",
+                   help="grade only these steps, e.g. 4 or 4,7-9 (a regrade of one step, say): the "
+                        "reports and the gradebook hold only them, and their maximum is theirs")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

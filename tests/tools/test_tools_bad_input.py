@@ -149,6 +149,16 @@ class StudentCliBadInputTest(unittest.TestCase, RefusesCleanly):
                 p = self.assert_refused(self.cli + args, message)
                 self.assertIn("usage:", p.stderr)
 
+    def test_grade_steps_that_do_not_exist_are_refused_before_any_build(self):
+        last = len(json.loads((ROOT / "course" / "steps.json").read_text())["steps"])
+        for steps, message in ((str(last + 1), "names no step of the course"), ("0", "names no step"),
+                               ("3-1", "names no step"), ("x", "is not a step number"),
+                               ("2,", "is not a step number")):
+            with self.subTest(steps=steps):
+                self.assert_refused(self.cli + ["grade", str(ROOT / "solutions"), "--steps", steps,
+                                                "--build-dir", "/nonexistent/never-built"],
+                                    f"--steps {steps}: ", status=1)
+
     def test_a_hint_that_does_not_exist_is_refused(self):
         self.assert_refused(self.cli + ["hint", "1", "99"], "there is no hint 99")
 
