@@ -176,6 +176,8 @@ def test_class(work: Path) -> None:
     broken = results["broken"]
     for key in ("step1", "step3", "step8", "step10", "hidden1", "hidden3"):
         check(broken[key]["score"] == broken[key]["max_score"], f"broken: {key} keeps its points")
+    check(broken["step11"]["score"] < broken["step11"]["max_score"],
+          "broken: step 11 loses the test cases that reach step 2 through attention_weights")
     check(broken["step2"]["score"] == 0 and broken["step2"]["output"].startswith("does not compile"),
           "broken: step 2 does not compile and scores 0")
     check("step2_scaling.cpp" in broken["step2"]["output"] and "error" in broken["step2"]["output"]
