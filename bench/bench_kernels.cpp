@@ -447,7 +447,8 @@ void register_softmax_backward(const std::vector<variant>& variants, const setti
 const std::vector<std::pair<std::size_t, std::size_t>> kBackwardShapes{{16, 16}, {64, 32}, {128, 64}, {1024, 64}};
 
 void register_attention_backward(const std::vector<variant>& variants, const settings& run) {
-  for (const auto& [n, d] : kBackwardShapes) {
+  for (const auto& shape_nd : kBackwardShapes) {
+    const std::size_t n = shape_nd.first, d = shape_nd.second;  // named: the benchmark's lambda captures them
     for (const bool causal : {false, true}) {
       for (const variant& v : variants) {
         if (!v.attention_backward) continue;

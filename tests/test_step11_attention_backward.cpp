@@ -28,7 +28,6 @@ namespace tol = attn::test::tol;
 using attn::test::inputs;
 using attn::test::shape;
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
-constexpr float inf = std::numeric_limits<float>::infinity();
 
 /// The exact gradients (oracle::attention_backward) and the weights they come from, rounded to
 /// float for the bounds.
@@ -217,7 +216,8 @@ TEST_CASE("the gradients match central differences of L = <dO, attention(Q, K, V
   const double h = 0x1p-16;
   const std::size_t shapes[][4] = {{3, 4, 2, 3}, {4, 3, 3, 2}, {5, 5, 4, 1}};
   for (const bool causal : {false, true}) {
-    for (const auto& [nq, nk, d, dv] : shapes) {
+    for (const auto& size : shapes) {
+      const std::size_t nq = size[0], nk = size[1], d = size[2], dv = size[3];  // named: the lambdas capture them
       const attn::matrix Q = attn::test::gaussian_matrix(gen, nq, d), K = attn::test::gaussian_matrix(gen, nk, d);
       const attn::matrix V = attn::test::uniform_matrix(gen, nk, dv, -2.0f, 2.0f);
       const attn::matrix dO = attn::test::uniform_matrix(gen, nq, dv, -1.0f, 1.0f);
