@@ -5,8 +5,8 @@
 //
 // A new kernel (an extension step) takes: its pointer in `variant`, filled in
 // register_kernels() and contract_variant(); a check in checks.cpp; a register_<kernel>()
-// with its sizes and its work(). Steps 7-10 are here that way: attention_output, attention,
-// streaming_attention (per block size), add_alibi_bias and softmax_backward.
+// with its sizes and its work(). Steps 7-11 are here that way: attention_output, attention,
+// streaming_attention (per block size), add_alibi_bias, softmax_backward and attention_backward.
 #include <attn/attn.hpp>
 
 #include "checks.hpp"
@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace attn::bench {
@@ -38,6 +39,8 @@ using streaming_fn = void (*)(const_matrix_view, const_matrix_view, const_matrix
                               std::size_t);
 using alibi_fn = void (*)(matrix_view, float);
 using backward_fn = void (*)(std::span<const float>, std::span<const float>, std::span<float>);
+using attention_backward_fn = void (*)(const_matrix_view, const_matrix_view, const_matrix_view, const_matrix_view,
+                                       bool, matrix_view, matrix_view, matrix_view);
 
 /// One implementation of the kernels; a null kernel is one it does not have.
 struct variant {
@@ -56,6 +59,7 @@ struct variant {
   alibi_fn add_alibi_bias = nullptr;
   backward_fn softmax_backward = nullptr;
   rows_fn softmax_rows = nullptr;
+  attention_backward_fn attention_backward = nullptr;  // step 11
 };
 
 // The sizes: dot over typical head dimensions and beyond, softmax rows from a
@@ -111,6 +115,13 @@ work attention_work(std::size_t n, std::size_t d, bool causal) {
 work alibi_work(std::size_t n) {
   const double nn = double(n) * n;
   return {2.0 * nn, 8.0 * nn, nn};
+}
+/// Step 11 at d_v = d: the weights (2 d per pair and the softmax), dA = dO V^T, dV = A^T dO,
+/// dQ = dS K and dK = dS^T Q (2 d per pair each) and dS (4 per pair), over the unmasked
+/// pairs; at the least Q, K, V and dO are read and dQ, dK, dV written.
+work attention_backward_work(std::size_t n, std::size_t d, bool causal) {
+  const double nn = double(n) * n, pairs = causal ? n * (n + 1) / 2.0 : nn;
+  return {(10.0 * d + kSoftmaxFlops + 4.0) * pairs, 4.0 * 7.0 * n * d, nn};
 }
 /// <g, a> (2n), then a_j (g_j - c) (2n); reads a and g, writes grad_s.
 work backward_work(std::size_t n) { return {4.0 * n, 12.0 * n, double(n)}; }
@@ -432,6 +443,41 @@ void register_softmax_backward(const std::vector<variant>& variants, const setti
   }
 }
 
+// Step 11: the sizes of a small training run (n = 16 to 128, d = 16 to 64) and a long context.
+const std::vector<std::pair<std::size_t, std::size_t>> kBackwardShapes{{16, 16}, {64, 32}, {128, 64}, {1024, 64}};
+
+void register_attention_backward(const std::vector<variant>& variants, const settings& run) {
+  for (const auto& shape_nd : kBackwardShapes) {
+    const std::size_t n = shape_nd.first, d = shape_nd.second;  // named: the benchmark's lambda captures them
+    for (const bool causal : {false, true}) {
+      for (const variant& v : variants) {
+        if (!v.attention_backward) continue;
+        auto done = std::make_shared<bool>(false);
+        add("attention_backward/" + shape(n, d) + causal_name(causal) + v.name, run, benchmark::kMicrosecond,
+            [=, backward = v.attention_backward, ref = v.is_reference](benchmark::State& state) {
+              const matrix_inputs& in = inputs_for(n, d);
+              const std::vector<float> grad_o = random_vector(n * d, 9);
+              const const_matrix_view dO{grad_o.data(), n, d};
+              matrix dQ(n, d), dK(n, d), dV(n, d);
+              if (!checked(state, done, [&] {
+                    backward(in.Q(), in.K(), in.V(), dO, causal, dQ, dK, dV);
+                    return check_attention_backward(dQ, dK, dV, in.Q(), in.K(), in.V(), dO, causal, ref);
+                  })) {
+                return;
+              }
+              float* out = dQ.view().data;
+              for (auto _ : state) {
+                backward(in.Q(), in.K(), in.V(), dO, causal, dQ, dK, dV);
+                benchmark::DoNotOptimize(out);
+                benchmark::ClobberMemory();
+              }
+              set_counters(state, run, attention_backward_work(n, d, causal));
+            });
+      }
+    }
+  }
+}
+
 /// Calls `probe`; on attn::not_implemented clears `kernel` and says so in `notes`.
 template <class Fn, class Probe>
 void drop_if_not_implemented(Fn& kernel, const char* kernel_name, Probe probe, const std::string& who,
@@ -471,6 +517,9 @@ variant contract_variant(std::vector<std::string>& notes) {
   drop_if_not_implemented(v.add_alibi_bias, "add_alibi_bias", [&] { attn::add_alibi_bias(out, 0.5f); }, v.name, notes);
   drop_if_not_implemented(v.softmax_backward, "softmax_backward", [&] { attn::softmax_backward(one, one, grad); },
                           v.name, notes);
+  v.attention_backward = attn::attention_backward;
+  drop_if_not_implemented(v.attention_backward, "attention_backward",
+                          [&] { matrix g(1, 1); attn::attention_backward(m, m, m, m, false, g, g, g); }, v.name, notes);
   v.softmax_rows = attn::softmax_rows;
   drop_if_not_implemented(v.softmax_rows, "softmax_rows", [&] { attn::softmax_rows(out); }, v.name, notes);
   return v;
@@ -503,7 +552,7 @@ std::vector<std::string> register_kernels(const settings& run) {
 #if ATTN_BENCH_WITH_REFERENCE
   variants.push_back({"reference", true, false, ref::dot, ref::softmax, ref::stable_softmax, ref::scores,
                       ref::attention_weights, ref::attention_output, ref::attention, ref::streaming_attention,
-                      ref::add_alibi_bias, ref::softmax_backward, ref::softmax_rows});
+                      ref::add_alibi_bias, ref::softmax_backward, ref::softmax_rows, ref::attention_backward});
 #endif
   variants.push_back(contract_variant(notes));
 #if ATTN_BENCH_WITH_PEERS
@@ -541,6 +590,7 @@ std::vector<std::string> register_kernels(const settings& run) {
   register_streaming_attention(variants, run);
   register_alibi_bias(variants, run);
   register_softmax_backward(variants, run);
+  register_attention_backward(variants, run);
   if (run.run_mode == mode::quick) {
     for (const variant& v : variants) {
       if (v.is_scalar && (v.scores || v.attention_weights)) notes.push_back(v.name + ": quick mode leaves out n > " + std::to_string(kQuickScalarMaxN));

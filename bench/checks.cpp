@@ -378,6 +378,41 @@ std::string check_softmax_backward(std::span<const float> got, std::span<const f
   return "";
 }
 
+std::string check_attention_backward(const_matrix_view dQ, const_matrix_view dK, const_matrix_view dV,
+                                     const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                                     const_matrix_view dO, bool causal, bool is_reference) {
+  std::vector<double> expected[3];
+  matrix A(Q.rows, K.rows);
+  if (is_reference) {
+    // The exact gradients (long double sums over the oracle's weights), every element.
+    oracle::gradients e = oracle::attention_backward(Q, K, V, dO, causal);
+    for (std::size_t k = 0; k < e.A.size(); ++k) A.view().data[k] = static_cast<float>(e.A[k]);
+    expected[0] = std::move(e.dQ);
+    expected[1] = std::move(e.dK);
+    expected[2] = std::move(e.dV);
+  } else {
+    matrix rQ(Q.rows, Q.cols), rK(K.rows, K.cols), rV(V.rows, V.cols);
+    ref::attention_backward(Q, K, V, dO, causal, rQ, rK, rV);
+    ref::attention_weights(Q, K, A, causal);
+    expected[0].assign(rQ.view().data, rQ.view().data + rQ.view().size());
+    expected[1].assign(rK.view().data, rK.view().data + rK.view().size());
+    expected[2].assign(rV.view().data, rV.view().data + rV.view().size());
+  }
+  const tol::attention_gradients b = tol::attention_backward(Q, K, V, dO, A, causal, is_reference ? 1 : 2);
+  const const_matrix_view got[3] = {dQ, dK, dV};
+  const std::vector<double>* bounds[3] = {&b.dQ, &b.dK, &b.dV};
+  const char* names[3] = {"dQ ", "dK ", "dV "};
+  for (int m = 0; m < 3; ++m) {
+    for (std::size_t x = 0; x < expected[m].size(); ++x) {
+      const std::size_t cols = got[m].cols;
+      std::string wrong = compare(names[m] + element(x / cols, x % cols), got[m].data[x], expected[m][x],
+                                  (*bounds[m])[x], is_reference);
+      if (!wrong.empty()) return wrong;
+    }
+  }
+  return "";
+}
+
 std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference) {
   matrix theirs;
   if (!is_reference) {

@@ -40,7 +40,7 @@ std::string check_scores(const_matrix_view got, const matrix_inputs& in, bool is
 std::string check_attention_weights(const_matrix_view got, const matrix_inputs& in, bool causal,
                                     bool is_reference);
 
-// Extension steps 7-10.
+// Extension steps 7-11.
 
 /// The reference's (non-causal) attention weights of `in`: the A of the attention_output
 /// benchmarks.
@@ -54,6 +54,11 @@ std::string check_attention(const_matrix_view got, const matrix_inputs& in, bool
 /// grad_s of softmax_backward(a, g, grad_s) (tol::softmax_backward).
 std::string check_softmax_backward(std::span<const float> got, std::span<const float> a, std::span<const float> g,
                                    bool is_reference);
+/// dQ, dK and dV of attention_backward(Q, K, V, dO, causal) (tol::attention_backward): the
+/// reference against the oracle (oracle::attention_backward), the others against the reference.
+std::string check_attention_backward(const_matrix_view dQ, const_matrix_view dK, const_matrix_view dV,
+                                     const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                                     const_matrix_view dO, bool causal, bool is_reference);
 /// S0 + slope (j - i), i.e. add_alibi_bias() on a copy of S0 (tol::alibi_bias).
 std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference);
 

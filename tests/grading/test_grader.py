@@ -177,6 +177,8 @@ def test_class(work: Path) -> None:
     broken = results["broken"]
     for key in ("step1", "step3", "step8", "step10", "hidden1", "hidden3"):
         check(broken[key]["score"] == broken[key]["max_score"], f"broken: {key} keeps its points")
+    check(broken["step11"]["score"] < broken["step11"]["max_score"],
+          "broken: step 11 loses the test cases that reach step 2 through attention_weights")
     check(broken["step2"]["score"] == 0 and broken["step2"]["output"].startswith("does not compile"),
           "broken: step 2 does not compile and scores 0")
     check("step2_scaling.cpp" in broken["step2"]["output"] and "error" in broken["step2"]["output"]
@@ -208,7 +210,7 @@ def test_class(work: Path) -> None:
     cases = junit.findall(".//testcase")
     check(len(cases) == len(STEPS) + 2, "broken: junit.xml has one test case per unit")
     failed = sorted(k for k, t in broken.items() if t["status"] == "failed")
-    check(failed == ["step2", "step4", "step5", "step6", "step7", "step9"],
+    check(failed == ["step11", "step2", "step4", "step5", "step6", "step7", "step9"],
           f"broken: exactly steps 2, 4, 6 and the tests that need step 2 fail (failed: {failed})")
     check(sum(1 for c in cases if c.find("failure") is not None) == len(failed),
           "broken: junit.xml has one failure per failed unit")

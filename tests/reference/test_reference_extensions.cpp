@@ -1,7 +1,8 @@
-// Steps 7-10 of the reference against the double oracle, on every instruction set: the
+// Steps 7-11 of the reference against the double oracle, on every instruction set: the
 // attention output (every d_v through the SIMD tails), attention and streaming attention
 // (every block size), the online normaliser, the ALiBi slopes and bias, and the softmax
-// backward pass (every length, unaligned). Tolerances are tolerances.hpp's with
+// backward pass (every length, unaligned), and the attention backward pass (tile edges, poisoned
+// masked keys, NaN). Tolerances are tolerances.hpp's with
 // implementations = 1: the oracle's own error is far inside kSecondOrder.
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/catch.hpp"
@@ -253,5 +255,84 @@ TEST_CASE("reference attention and streaming attention read no row of a masked k
         CHECK(std::isnan(O[e]));
       }
     }
+  }
+}
+
+TEST_CASE("reference attention_backward agrees with the oracle across the micro-kernel's tile edges, on every "
+          "instruction set",
+          "[reference]") {
+  // Step 11: shapes around the tiles (6 or 12 rows, 16, 32 or 64 columns), causal or not,
+  // n_q != n_k and d_v != d; outputs unaligned and fenced. Then the same with a masked key's
+  // rows poisoned (the path for inputs that are not all finite), which must give the same.
+  auto rng = attn::test::rng(1107);
+  const std::size_t shapes[][4] = {{1, 1, 1, 1},   {5, 7, 3, 2},    {6, 16, 16, 16}, {13, 33, 17, 9},
+                                   {12, 12, 64, 64}, {31, 65, 8, 33}, {70, 40, 64, 5}, {128, 128, 32, 64}};
+  for (const bool causal : {false, true}) {
+    for (const auto& [nq, nk, d, dv] : shapes) {
+      const std::vector<float> Q = normal_row(rng, nq * d), K = normal_row(rng, nk * d), V = normal_row(rng, nk * dv, 2.0f),
+                               dO = normal_row(rng, nq * dv);
+      const attn::const_matrix_view q{Q.data(), nq, d}, k{K.data(), nk, d}, v{V.data(), nk, dv}, o{dO.data(), nq, dv};
+      const oracle::gradients e = oracle::attention_backward(q, k, v, o, causal);
+      const std::vector<float> a(e.A.begin(), e.A.end());
+      const tol::attention_gradients b = tol::attention_backward(q, k, v, o, {a.data(), nq, nk}, causal, 1);
+      // Poisoned: a key no query sees (n_k > n_q under the mask) gets NaN in K and inf in V.
+      std::vector<float> Kp = K, Vp = V;
+      const bool poisonable = causal && nk > nq;
+      if (poisonable) {
+        std::fill(Kp.begin() + static_cast<std::ptrdiff_t>(nq * d), Kp.end(), kNaN);
+        std::fill(Vp.begin() + static_cast<std::ptrdiff_t>(nq * dv), Vp.end(), kInf);
+      }
+      for (const std::string& isa : supported_isas()) {
+        ref::scoped_isa pin(isa);
+        for (const bool poisoned : {false, true}) {
+          if (poisoned && !poisonable) continue;
+          placed dQ(std::vector<float>(nq * d, -1.0f), 1), dK(std::vector<float>(nk * d, -1.0f), 3),
+              dV(std::vector<float>(nk * dv, -1.0f), 2);
+          ref::attention_backward(q, {(poisoned ? Kp : K).data(), nk, d}, {(poisoned ? Vp : V).data(), nk, dv}, o, causal,
+                                  {dQ.span().data(), nq, d}, {dK.span().data(), nk, d}, {dV.span().data(), nk, dv});
+          const std::string what = std::string("attention_backward") + (causal ? ", causal" : "") +
+                                   (poisoned ? ", unseen keys poisoned" : "") + ", isa " + isa + ", Q " +
+                                   std::to_string(nq) + " x " + std::to_string(d) + ", K " + std::to_string(nk) +
+                                   " x " + std::to_string(d) + ", d_v " + std::to_string(dv);
+          for (const auto& [name, got, exact, bound] :
+               {std::tuple{"dQ", &dQ, &e.dQ, &b.dQ}, std::tuple{"dK", &dK, &e.dK, &b.dK}, std::tuple{"dV", &dV, &e.dV, &b.dV}}) {
+            comparison cmp(what + ": " + name);
+            for (std::size_t x = 0; x < exact->size(); ++x) cmp.element(x, got->span()[x], (*exact)[x], (*bound)[x]);
+            if (!got->fences_intact()) cmp.fail(std::string("wrote outside ") + name);
+            ATTN_CHECK_AGREES(cmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("reference attention_backward: a NaN a query sees reaches its gradients, on every instruction set",
+          "[reference]") {
+  // Non-causal, a NaN in value row 2: dA of every query is NaN there, so every dS, dQ and dK is
+  // NaN; dV = A^T dO does not read V and stays finite (the oracle's, with the row zeroed).
+  auto rng = attn::test::rng(1108);
+  const std::size_t n = 9, d = 5, dv = 7;
+  const std::vector<float> Q = normal_row(rng, n * d), K = normal_row(rng, n * d), dO = normal_row(rng, n * dv);
+  std::vector<float> V = normal_row(rng, n * dv);
+  std::fill(V.begin() + 2 * dv, V.begin() + 3 * dv, 0.0f);
+  const oracle::gradients e = oracle::attention_backward({Q.data(), n, d}, {K.data(), n, d}, {V.data(), n, dv},
+                                                         {dO.data(), n, dv}, false);
+  const std::vector<float> a(e.A.begin(), e.A.end());
+  const tol::attention_gradients b = tol::attention_backward({Q.data(), n, d}, {K.data(), n, d}, {V.data(), n, dv},
+                                                             {dO.data(), n, dv}, {a.data(), n, n}, false, 1);
+  std::fill(V.begin() + 2 * dv, V.begin() + 3 * dv, kNaN);
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    std::vector<float> dQ(n * d), dK(n * d), dV(n * dv);
+    ref::attention_backward({Q.data(), n, d}, {K.data(), n, d}, {V.data(), n, dv}, {dO.data(), n, dv}, false,
+                            {dQ.data(), n, d}, {dK.data(), n, d}, {dV.data(), n, dv});
+    comparison cmp("attention_backward with a NaN value row, isa " + isa);
+    for (std::size_t x = 0; x < n * d; ++x) {
+      cmp.element(x, dQ[x], oracle::nan, 0.0);
+      cmp.element(n * d + x, dK[x], oracle::nan, 0.0);
+    }
+    for (std::size_t x = 0; x < n * dv; ++x) cmp.element(2 * n * d + x, dV[x], e.dV[x], b.dV[x]);
+    ATTN_CHECK_AGREES(cmp);
   }
 }

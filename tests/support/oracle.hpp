@@ -11,6 +11,8 @@
 #include <span>
 #include <vector>
 
+#include <attn/matrix.hpp>
+
 namespace attn::test::oracle {
 
 inline constexpr double inf = std::numeric_limits<double>::infinity();
@@ -117,6 +119,46 @@ inline std::vector<double> attention_weights(std::span<const float> Q, std::span
     std::copy(a.begin(), a.end(), row.begin());
   }
   return A;
+}
+
+/// The exact gradients of the attention backward pass (step 11), row-major in the outputs'
+/// shapes, and the weights A (n_q x n_k, 0 where masked) they come from.
+struct gradients {
+  std::vector<double> dQ, dK, dV, A;
+};
+
+/// dV = A^T dO, dA = dO V^T, dS_ij = A_ij (dA_ij - <dA_i, A_i>), dQ = dS K / sqrt(d),
+/// dK = dS^T Q / sqrt(d), from attention_weights() above, summed in long double over the keys
+/// each query sees (a masked key is not read).
+inline gradients attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                                    const_matrix_view dO, bool causal) {
+  const std::size_t nq = Q.rows, nk = K.rows, d = Q.cols, dv = V.cols;
+  gradients e{{}, {}, {}, attention_weights(std::span<const float>(Q.data, nq * d),
+                                            std::span<const float>(K.data, nk * d), nq, nk, d, causal)};
+  std::vector<long double> dQ(nq * d, 0.0L), dK(nk * d, 0.0L), dV(nk * dv, 0.0L), dA(nk);
+  const long double root = std::sqrt(static_cast<long double>(d));
+  for (std::size_t i = 0; i < nq; ++i) {
+    const std::size_t n = causal ? std::min(nk, i + 1) : nk;
+    std::fill(e.A.begin() + static_cast<std::ptrdiff_t>(i * nk + n), e.A.begin() + static_cast<std::ptrdiff_t>((i + 1) * nk), 0.0);
+    long double c = 0.0L;
+    for (std::size_t j = 0; j < n; ++j) {
+      dA[j] = 0.0L;
+      for (std::size_t t = 0; t < dv; ++t) dA[j] += static_cast<long double>(dO(i, t)) * V(j, t);
+      c += e.A[i * nk + j] * dA[j];
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      const long double a = e.A[i * nk + j], ds = a * (dA[j] - c) / root;
+      for (std::size_t t = 0; t < dv; ++t) dV[j * dv + t] += a * dO(i, t);
+      for (std::size_t t = 0; t < d; ++t) {
+        dQ[i * d + t] += ds * K(j, t);
+        dK[j * d + t] += ds * Q(i, t);
+      }
+    }
+  }
+  e.dQ.assign(dQ.begin(), dQ.end());
+  e.dK.assign(dK.begin(), dK.end());
+  e.dV.assign(dV.begin(), dV.end());
+  return e;
 }
 
 }  // namespace attn::test::oracle

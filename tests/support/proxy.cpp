@@ -599,6 +599,10 @@ void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                       std::span<float> grad_s) {
   ATTN_FORWARD(softmax_backward, a, grad_a, grad_s);
 }
+void attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_view V, const_matrix_view dO,
+                        bool causal, matrix_view dQ, matrix_view dK, matrix_view dV) {
+  ATTN_FORWARD(attention_backward, Q, K, V, dO, causal, dQ, dK, dV);
+}
 
 #undef ATTN_FORWARD
 

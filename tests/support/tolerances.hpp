@@ -27,6 +27,8 @@
 #include <span>
 #include <vector>
 
+#include <attn/matrix.hpp>
+
 namespace attn::test::tol {
 
 inline constexpr double u = 0x1p-24;                  ///< unit roundoff of float
@@ -328,6 +330,146 @@ inline double rounded_weights(double a_j, double g_j, double sum_abs_ag) {
 inline double central_difference(double h, double sum_abs_g, std::size_t n, double s_max) {
   return kSecondOrder * (h * h / 48.0 * sum_abs_g +
                          (static_cast<double>(n) + 10.0 + s_max) * 0x1p-53 * sum_abs_g / h);
+}
+
+// ------------------------------------------------------------------- extension step 11
+
+/// Step 11: one bound per element of dQ, dK and dV (row-major, the outputs' shapes).
+struct attention_gradients {
+  std::vector<double> dQ, dK, dV;
+};
+
+/// Step 11. The attention backward pass from float Q, K, V and dO, for the expected weights
+/// `A` (n_q x n_k, 0 where masked). Each implementation computes its own weights; the rest is
+/// forward error analysis of the four lines, for query i over its n_i visible keys j:
+///  * weights: |a^_ij - a_ij| <= b_ij, attention_row() of the row's scores with the row's
+///    largest scaled_score() bound as the score error (one implementation);
+///  * dA_ij = <dO_i, v_j>: e_ij = gamma_{d_v} G_ij, with G_ij = sum_c |dO_ic V_jc|;
+///  * c_i = <dA_i, A_i>: |c^_i - c_i| <= C_i = sum_j b_ij G_ij + gamma_{n_i + d_v + 1}
+///    sum_j (|a_ij| + b_ij) G_ij. This also covers c_i computed as <dO_i, o_i> from the
+///    output o_i = sum_j a_ij v_j (the rowsum(dO * O) of Dao et al. 2022): o_i errs by
+///    sum_j b_ij |v_j| + gamma_{n_i + 1} sum_j (|a_ij| + b_ij) |v_j| (attention_output()), and
+///    the d_v-term dot product adds gamma_{d_v};
+///  * dS_ij = a_ij (dA_ij - c_i): a^ (dA^ - c^) - a (dA - c) = (a^ - a)(dA - c) + a^ ((dA^ - dA)
+///    - (c^ - c)), and the subtraction and product round twice, or, through step 6's
+///    Jacobian, each of the n_i terms carries gamma_{n_i + 4} (softmax_backward()):
+///      s_ij = b_ij (G_ij + |c_i|) + (|a_ij| + b_ij) (e_ij + C_i)
+///             + gamma_{n_i + 4} (|a_ij| + b_ij) (G_ij + |c_i| + e_ij + C_i);
+///  * dQ_it = sum_j dS_ij K_jt / sqrt(d) over the visible keys, dK_jt = sum_i dS_ij Q_it /
+///    sqrt(d) over the m_j queries that see key j: the propagated s_ij plus gamma_{m + 3} of
+///    the magnitude (m products and m - 1 sums, the rounded 1/sqrt(d) or sqrt(d), and the
+///    product or quotient by it, whichever of dS, K, Q or the sum it is applied to):
+///      |dQ^_it - dQ_it| <= (sum_j s_ij |K_jt| + gamma_{n_i + 3} sum_j (|dS_ij| + s_ij) |K_jt|) / sqrt(d);
+///  * dV_jc = sum_i a_ij dO_ic: sum_i b_ij |dO_ic| + gamma_{m_j + 1} sum_i (|a_ij| + b_ij) |dO_ic|.
+/// Masked keys take no part (their weight and dS are exactly 0). The bound of one
+/// implementation, times `implementations`; kSecondOrder covers the products of errors.
+inline attention_gradients attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_view V,
+                                              const_matrix_view dO, const_matrix_view A, bool causal,
+                                              int implementations = 2) {
+  const std::size_t nq = Q.rows, nk = K.rows, d = Q.cols, dv = V.cols;
+  const double inv_root = 1.0 / std::sqrt(static_cast<double>(std::max<std::size_t>(d, 1)));
+  attention_gradients out{std::vector<double>(nq * d, 0.0), std::vector<double>(nk * d, 0.0),
+                          std::vector<double>(nk * dv, 0.0)};
+  std::vector<std::size_t> seen_by(nk, 0);  // m_j
+  for (std::size_t i = 0; i < nq; ++i) {
+    for (std::size_t j = 0; j < (causal ? std::min(nk, i + 1) : nk); ++j) ++seen_by[j];
+  }
+  std::vector<float> beta(nk);
+  std::vector<double> G(nk), s(nk), dS(nk);
+  for (std::size_t i = 0; i < nq; ++i) {
+    const std::size_t n = causal ? std::min(nk, i + 1) : nk;
+    double score_error = 0.0, c = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      double dot = 0.0, abs = 0.0;
+      for (std::size_t t = 0; t < d; ++t) {
+        dot += static_cast<double>(Q(i, t)) * K(j, t);
+        abs += std::fabs(static_cast<double>(Q(i, t)) * K(j, t));
+      }
+      beta[j] = static_cast<float>(dot * inv_root);
+      score_error = std::max(score_error, scaled_score(d, abs, 1));
+      double g = 0.0;
+      G[j] = 0.0;
+      for (std::size_t t = 0; t < dv; ++t) {
+        g += static_cast<double>(dO(i, t)) * V(j, t);
+        G[j] += std::fabs(static_cast<double>(dO(i, t)) * V(j, t));
+      }
+      dS[j] = g;  // dA_ij for now
+      c += static_cast<double>(A(i, j)) * g;
+    }
+    const std::span<const float> a(A.data + i * nk, n);
+    const std::vector<double> b = attention_row(std::span<const float>(beta).first(n), a, score_error, 1);
+    double C = 0.0, magnitude = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      C += b[j] * G[j];
+      magnitude += (std::fabs(a[j]) + b[j]) * G[j];
+    }
+    C += gamma(n + dv + 1) * magnitude;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double e = gamma(dv) * G[j] + underflow(2 * dv), weight = std::fabs(a[j]) + b[j];
+      s[j] = b[j] * (G[j] + std::fabs(c)) + weight * (e + C) + gamma(n + 4) * weight * (G[j] + std::fabs(c) + e + C) +
+             underflow(n + 2 * dv + 4);
+      dS[j] = std::fabs(static_cast<double>(a[j]) * (dS[j] - c));
+    }
+    for (std::size_t t = 0; t < d; ++t) {
+      double propagated = 0.0, size = 0.0;
+      for (std::size_t j = 0; j < n; ++j) {
+        propagated += s[j] * std::fabs(K(j, t));
+        size += (dS[j] + s[j]) * std::fabs(K(j, t));
+      }
+      out.dQ[i * d + t] = (propagated + gamma(n + 3) * size) * inv_root + underflow(2 * n + 3);
+    }
+    for (std::size_t j = 0; j < n; ++j) {  // query i's share of the sums over queries
+      const double m = static_cast<double>(seen_by[j]);
+      for (std::size_t t = 0; t < d; ++t) {
+        const double q = std::fabs(static_cast<double>(Q(i, t)));
+        out.dK[j * d + t] += (s[j] * q + gamma(seen_by[j] + 3) * (dS[j] + s[j]) * q) * inv_root + underflow(5) / m;
+      }
+      for (std::size_t t = 0; t < dv; ++t) {
+        const double o = std::fabs(static_cast<double>(dO(i, t)));
+        out.dV[j * dv + t] += b[j] * o + gamma(seen_by[j] + 1) * (std::fabs(a[j]) + b[j]) * o + underflow(2) / m;
+      }
+    }
+  }
+  for (std::vector<double>* v : {&out.dQ, &out.dK, &out.dV}) {
+    for (double& x : *v) x *= implementations * kSecondOrder;
+  }
+  return out;
+}
+
+/// Step 11, calculus: f(x) = E_a[g] = sum_j a_j g_j with a = softmax(s + x w), the loss of one
+/// query as one input entry x moves its scores at the rates w_j. df/dx = Cov_a(g, w), and each
+/// further derivative is the next joint cumulant (the softmax is an exponential family in
+/// x), so d^3f/dx^3 = kappa(g, w, w, w) = E[g~ w~^3] - 3 E[g~ w~] E[w~^2] for the centred
+/// g~ and w~. With |g~| <= R_g and |w~| <= R_w (the ranges of g and w over the visible keys):
+///   |df/dx| <= R_g R_w,   |d^3f/dx^3| <= 4 R_g R_w^3.
+inline double softmax_mean_first_derivative(double range_g, double range_w) { return range_g * range_w; }
+inline double softmax_mean_third_derivative(double range_g, double range_w) {
+  return 4.0 * range_g * range_w * range_w * range_w;
+}
+
+/// Step 11. The loss L = sum_i <dO_i, o_i> in double, query i's share: its scores
+/// (q_i . k_j) / sqrt(d) take d + 2 roundings of at most 2^-53 sigma_i each (sigma_i the
+/// row's largest sum_t |q_it k_jt| / sqrt(d)), which moves each weight by a factor within
+/// exp(2 (d + 2) 2^-53 sigma_i); the max-shifted exponentials, their sum and the quotients
+/// take n_k + 3 more; o_ic = sum_j a_ij V_jc n_k, <dO_i, o_i> d_v and the sum over the n_q
+/// queries n_q: at most
+///   (2 (d + 2) sigma_i + 2 n_k + d_v + n_q + 6) 2^-53 sum_j a_ij G_ij,  G_ij = sum_c |dO_ic V_jc|.
+inline double attention_loss(double sigma, double weighted_G, std::size_t nk, std::size_t d, std::size_t dv,
+                             std::size_t nq) {
+  return kSecondOrder * (2.0 * static_cast<double>(d + 2) * sigma + static_cast<double>(2 * nk + dv + nq + 6)) *
+         0x1p-53 * weighted_G;
+}
+
+/// Step 11. The central difference (L(x + h) - L(x - h)) / 2h of a loss evaluated to within
+/// `loss_error` (attention_loss() summed over the queries), against dL/dx: the truncation h^2/6
+/// times the third derivative, the two evaluations' errors over 2h, x +- h rounded to double
+/// (2^-53 (|x| + h), which moves L by |L'| times that, in each evaluation), and the rounding of
+/// the difference itself.
+inline double central_difference_of(double h, double third_derivative, double first_derivative, double x,
+                                    double loss_error) {
+  return kSecondOrder * (h * h / 6.0 * third_derivative +
+                         (loss_error + 0x1p-53 * (std::fabs(x) + h) * first_derivative) / h +
+                         0x1p-53 * first_derivative);
 }
 
 }  // namespace attn::test::tol

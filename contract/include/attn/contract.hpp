@@ -288,14 +288,19 @@ void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
 ///
 /// Same meaning of the mask and the special values as attention(): query \f$i\f$ sees keys
 /// \f$0..i\f$ only when `causal`; a masked key's rows of K and V are never read for that
-/// query and its entries of \f$dS\f$ are 0, so NaN or inf there changes nothing. Every visible
-/// term counts, even with weight 0 (NaN in, NaN out).
+/// query and its entries of \f$dS\f$ are 0, so NaN or inf there changes nothing, and a key no
+/// query sees gets zero rows in dK and dV. Every visible term counts, even with weight 0
+/// (NaN in, NaN out): a NaN in a value row a query sees makes that query's row of \f$dS\f$,
+/// its row of dQ and its share of dK NaN (\f$dV = A^\top dO\f$ does not read V). A query whose
+/// scores are all \f$-\infty\f$ has weights 0 and passes no gradient (for finite K, its dQ
+/// row is 0). Cost \f$O(n_q n_k (d + d_v))\f$.
 /// \param Q queries, \f$n_q \times d\f$.
 /// \param K keys, \f$n_k \times d\f$.
 /// \param V values, \f$n_k \times d_v\f$.
 /// \param dO \f$\partial L / \partial O\f$, \f$n_q \times d_v\f$.
 /// \param causal the causal mask (top-left aligned), as in attention().
-/// \param dQ output \f$\partial L / \partial Q\f$, \f$n_q \times d\f$; every element is written.
+/// \param dQ output \f$\partial L / \partial Q\f$, \f$n_q \times d\f$; every element is written
+///        (the outputs may hold anything on entry: they are set, not added to).
 /// \param dK output \f$\partial L / \partial K\f$, \f$n_k \times d\f$; every element is written.
 /// \param dV output \f$\partial L / \partial V\f$, \f$n_k \times d_v\f$; every element is written.
 /// \throws std::invalid_argument on the shape errors of attention(), when dO is not
