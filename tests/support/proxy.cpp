@@ -599,6 +599,13 @@ void softmax_backward(std::span<const float> a, std::span<const float> grad_a,
                       std::span<float> grad_s) {
   ATTN_FORWARD(softmax_backward, a, grad_a, grad_s);
 }
+void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y) {
+  ATTN_FORWARD(layer_norm, X, gain, Y);
+}
+void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                         matrix_view dX, std::span<float> dgain) {
+  ATTN_FORWARD(layer_norm_backward, X, gain, dY, dX, dgain);
+}
 
 #undef ATTN_FORWARD
 
