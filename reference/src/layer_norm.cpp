@@ -44,10 +44,10 @@ void require_gain(const char* function, const char* name, std::size_t size, cons
 /// xhat = (x - mu) r for one row of length d; returns r. `ones` holds d ones. x and xhat
 /// may not overlap.
 float normalise_row(const detail::kernel_table& k, const float* x, const float* ones, float* xhat, std::size_t d) {
-  const float inv_d = 1.0f / static_cast<float>(d);
-  const float mean = k.dot(x, ones, d) * inv_d;          // the sum, each product exact
+  const float fd = static_cast<float>(d);
+  const float mean = k.dot(x, ones, d) / fd;             // the sum, each product exact
   k.scaled_difference(ones, x, mean, xhat, d);           // xhat_t = 1 (x_t - mu)
-  const float var = k.dot(xhat, xhat, d) * inv_d;        // two-pass: sum of (x_t - mu)^2
+  const float var = k.dot(xhat, xhat, d) / fd;           // two-pass: sum of (x_t - mu)^2
   const float r = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var) + attn::layer_norm_epsilon));
   k.scale_add(xhat, r, 0.0f, ones, d);                   // xhat_t = r (x_t - mu) + 0
   return r;
@@ -80,14 +80,14 @@ void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const
   const detail::kernel_table& k = detail::active_kernels();
   const std::vector<float> ones(d, 1.0f);
   std::vector<float> xhat(d), g(d), product(d), sum(d, 0.0f);
-  const float inv_d = 1.0f / static_cast<float>(d);
+  const float fd = static_cast<float>(d);
   for (std::size_t i = 0; i < X.rows; ++i) {
     const float* dy = dY.data + i * d;
     float* dx = dX.data + i * d;
     const float r = normalise_row(k, X.data + i * d, ones.data(), xhat.data(), d);
     k.scaled_difference(gain.data(), dy, 0.0f, g.data(), d);   // g = gamma dy
-    const float g_mean = k.dot(g.data(), ones.data(), d) * inv_d;
-    const float gx_mean = k.dot(g.data(), xhat.data(), d) * inv_d;
+    const float g_mean = k.dot(g.data(), ones.data(), d) / fd;
+    const float gx_mean = k.dot(g.data(), xhat.data(), d) / fd;
     k.scaled_difference(ones.data(), g.data(), g_mean, dx, d);  // g - mean(g)
     k.scale_add(dx, 1.0f, -gx_mean, xhat.data(), d);            // - xhat mean(g xhat)
     k.scale_add(dx, r, 0.0f, ones.data(), d);                   // times r
