@@ -174,7 +174,7 @@ def test_class(work: Path) -> None:
           "stubs: every unit is 'not started'")
 
     broken = results["broken"]
-    for key in ("step1", "step3", "step8", "step10", "hidden1", "hidden3"):
+    for key in ("step1", "step3", "step8", "step10", "step12", "hidden1", "hidden3"):
         check(broken[key]["score"] == broken[key]["max_score"], f"broken: {key} keeps its points")
     check(broken["step2"]["score"] == 0 and broken["step2"]["output"].startswith("does not compile"),
           "broken: step 2 does not compile and scores 0")
