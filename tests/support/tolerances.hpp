@@ -407,16 +407,19 @@ inline double layer_norm_dgain(double sum_abs_dy_delta, double sum_abs_dy_xhat, 
 /// F = w phi(|w|^2) with phi(t) = (1 + t)^(-1/2) has third derivative 3 e (phi o t)'' +
 /// w (phi o t)''', and with t' = 2 <w, e>, t'' = 2: |(phi o t)''| <= 4 (1 + t)^(-3/2) and
 /// |w| |(phi o t)'''| <= 24 (1 + t)^(-3/2), so every component of F''' is at most
-/// 36 (1 + |w|^2)^(-3/2). Scaled back: |d^3 xhat_t / dx_j^3| <= 36 r^3 / d, with r taken where
-/// the variance is least on the segment [x - h e_j, x + h e_j] (`r_segment`: sigma at least
-/// sigma - h). So the truncation is at most 6 h^2 r_segment^3 sum_t |w_t gamma_t| / d.
+/// 36 (1 + |w|^2)^(-3/2). Scaled back (w moves by |P e_j| / sqrt(d eps) per unit of x_j, P the
+/// centring, |P e_j| = sqrt(1 - 1/d)): |d^3 xhat_t / dx_j^3| <= 36 (1 - 1/d)^(3/2) r^3 / d, with
+/// r taken where the variance is least on the segment [x - h e_j, x + h e_j] (`r_segment`: sigma
+/// at least sigma - h). So the truncation is at most 6 h^2 (1 - 1/d)^(3/2) r_segment^3
+/// sum_t |w_t gamma_t| / d (0 for d = 1, where xhat is 0 whatever x).
 /// Rounding: f is evaluated to about (4 d + 20) 2^-53 S with S = sum_t |w_t gamma_t| (1 +
 /// |xhat_t|), and x_j +- h is rounded by 2^-53 |x_j|, which moves f by at most 2 r S times
 /// that; over 2h: (4 d + 20 + 2 r |x_j|) 2^-53 S / h.
 inline double layer_norm_central_difference(double h, double r_segment, double sum_abs_wg, double s,
                                             std::size_t d, double r, double x_j) {
+  const double centring = std::pow(1.0 - 1.0 / static_cast<double>(d), 1.5);
   return kSecondOrder *
-         (6.0 * h * h * r_segment * r_segment * r_segment * sum_abs_wg / static_cast<double>(d) +
+         (6.0 * h * h * centring * r_segment * r_segment * r_segment * sum_abs_wg / static_cast<double>(d) +
           (4.0 * static_cast<double>(d) + 20.0 + 2.0 * r * std::fabs(x_j)) * 0x1p-53 * s / h);
 }
 
