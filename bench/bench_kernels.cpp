@@ -5,8 +5,10 @@
 //
 // A new kernel (an extension step) takes: its pointer in `variant`, filled in
 // register_kernels() and contract_variant(); a check in checks.cpp; a register_<kernel>()
-// with its sizes and its work(). Steps 7-11 are here that way: attention_output, attention,
-// streaming_attention (per block size), add_alibi_bias, softmax_backward and attention_backward.
+// with its sizes and its work(). Steps 7-12 are here that way: attention_output, attention,
+// streaming_attention (per block size), add_alibi_bias, softmax_backward, attention_backward
+// and layer_norm with its backward pass, timed together (one training step's work on a block
+// of queries or keys).
 #include <attn/attn.hpp>
 
 #include "checks.hpp"
@@ -41,6 +43,9 @@ using alibi_fn = void (*)(matrix_view, float);
 using backward_fn = void (*)(std::span<const float>, std::span<const float>, std::span<float>);
 using attention_backward_fn = void (*)(const_matrix_view, const_matrix_view, const_matrix_view, const_matrix_view,
                                        bool, matrix_view, matrix_view, matrix_view);
+using layer_norm_fn = void (*)(const_matrix_view, std::span<const float>, matrix_view);
+using layer_norm_backward_fn = void (*)(const_matrix_view, std::span<const float>, const_matrix_view, matrix_view,
+                                        std::span<float>);
 
 /// One implementation of the kernels; a null kernel is one it does not have.
 struct variant {
@@ -60,6 +65,9 @@ struct variant {
   backward_fn softmax_backward = nullptr;
   rows_fn softmax_rows = nullptr;
   attention_backward_fn attention_backward = nullptr;  // step 11
+  // Extension step 12: both or neither.
+  layer_norm_fn layer_norm = nullptr;
+  layer_norm_backward_fn layer_norm_backward = nullptr;
 };
 
 // The sizes: dot over typical head dimensions and beyond, softmax rows from a
@@ -80,6 +88,8 @@ const std::vector<std::size_t> kAttentionSizes{256, 1024, 4096};
 constexpr std::size_t kAttentionHeadDim = 64;
 const std::vector<std::size_t> kBlockSizes{1, 64, 256};
 constexpr float kAlibiSlope = 0.125f;  // alibi_slopes(8)[2], exact in float
+// Step 12: a block of 1024 query (or key) rows at the head dimensions.
+constexpr std::size_t kLayerNormRows = 1024;
 
 std::vector<std::string> g_wrong;
 std::string g_running;  // the benchmark running now, for report_wrong()
@@ -125,6 +135,12 @@ work attention_backward_work(std::size_t n, std::size_t d, bool causal) {
 }
 /// <g, a> (2n), then a_j (g_j - c) (2n); reads a and g, writes grad_s.
 work backward_work(std::size_t n) { return {4.0 * n, 12.0 * n, double(n)}; }
+/// layer_norm (mean, variance, scale: about 7 per element) and its backward pass (xhat again,
+/// g, two means, dx, dgain: about 16); reads X, gain and dY, writes Y, dX and dgain.
+work layer_norm_work(std::size_t n, std::size_t d) {
+  const double nd = double(n) * d;
+  return {23.0 * nd, 4.0 * (5.0 * nd + 2.0 * d), nd};
+}
 
 // DoNotOptimize always gets an lvalue: Google Benchmark 1.8 deprecates its const& overload,
 // which an rvalue would pick.
@@ -478,6 +494,40 @@ void register_attention_backward(const std::vector<variant>& variants, const set
   }
 }
 
+void register_layer_norm(const std::vector<variant>& variants, const settings& run) {
+  for (std::size_t d : kHeadDims) {
+    for (const variant& v : variants) {
+      if (!v.layer_norm || !v.layer_norm_backward) continue;
+      auto done = std::make_shared<bool>(false);
+      add("layer_norm/n=" + std::to_string(kLayerNormRows) + "/d=" + std::to_string(d) + "/" + v.name, run,
+          benchmark::kMicrosecond,
+          [=, forward = v.layer_norm, backward = v.layer_norm_backward, ref = v.is_reference](benchmark::State& state) {
+            const std::size_t n = kLayerNormRows;
+            const std::vector<float> x = random_vector(n * d, 11, 3.0f), gain = random_vector(d, 12),
+                                     dy = random_vector(n * d, 13);
+            const const_matrix_view X{x.data(), n, d}, dY{dy.data(), n, d};
+            matrix Y(n, d), dX(n, d);
+            std::vector<float> dgain(d);
+            if (!checked(state, done, [&] {
+                  forward(X, gain, Y);
+                  backward(X, gain, dY, dX, dgain);
+                  return check_layer_norm(Y, dX, dgain, X, gain, dY, ref);
+                })) {
+              return;
+            }
+            float* out = dX.view().data;
+            for (auto _ : state) {
+              forward(X, gain, Y);
+              backward(X, gain, dY, dX, dgain);
+              benchmark::DoNotOptimize(out);
+              benchmark::ClobberMemory();
+            }
+            set_counters(state, run, layer_norm_work(n, d));
+          });
+    }
+  }
+}
+
 /// Calls `probe`; on attn::not_implemented clears `kernel` and says so in `notes`.
 template <class Fn, class Probe>
 void drop_if_not_implemented(Fn& kernel, const char* kernel_name, Probe probe, const std::string& who,
@@ -522,6 +572,11 @@ variant contract_variant(std::vector<std::string>& notes) {
                           [&] { matrix g(1, 1); attn::attention_backward(m, m, m, m, false, g, g, g); }, v.name, notes);
   v.softmax_rows = attn::softmax_rows;
   drop_if_not_implemented(v.softmax_rows, "softmax_rows", [&] { attn::softmax_rows(out); }, v.name, notes);
+  v.layer_norm = attn::layer_norm;
+  v.layer_norm_backward = attn::layer_norm_backward;
+  drop_if_not_implemented(v.layer_norm, "layer_norm", [&] { attn::layer_norm(m, one, out); }, v.name, notes);
+  drop_if_not_implemented(v.layer_norm_backward, "layer_norm_backward",
+                          [&] { attn::layer_norm_backward(m, one, m, out, grad); }, v.name, notes);
   return v;
 }
 
@@ -552,7 +607,8 @@ std::vector<std::string> register_kernels(const settings& run) {
 #if ATTN_BENCH_WITH_REFERENCE
   variants.push_back({"reference", true, false, ref::dot, ref::softmax, ref::stable_softmax, ref::scores,
                       ref::attention_weights, ref::attention_output, ref::attention, ref::streaming_attention,
-                      ref::add_alibi_bias, ref::softmax_backward, ref::softmax_rows, ref::attention_backward});
+                      ref::add_alibi_bias, ref::softmax_backward, ref::softmax_rows, ref::attention_backward,
+                      ref::layer_norm, ref::layer_norm_backward});
 #endif
   variants.push_back(contract_variant(notes));
 #if ATTN_BENCH_WITH_PEERS
@@ -591,6 +647,7 @@ std::vector<std::string> register_kernels(const settings& run) {
   register_alibi_bias(variants, run);
   register_softmax_backward(variants, run);
   register_attention_backward(variants, run);
+  register_layer_norm(variants, run);
   if (run.run_mode == mode::quick) {
     for (const variant& v : variants) {
       if (v.is_scalar && (v.scores || v.attention_weights)) notes.push_back(v.name + ": quick mode leaves out n > " + std::to_string(kQuickScalarMaxN));

@@ -413,6 +413,73 @@ std::string check_attention_backward(const_matrix_view dQ, const_matrix_view dK,
   return "";
 }
 
+std::string check_layer_norm(const_matrix_view Y, const_matrix_view dX, std::span<const float> dgain,
+                             const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                             bool is_reference) {
+  // Every row (O(n d), as cheap as the kernel): the oracle in long double gives xhat, r and
+  // the row's condition kappa that the bounds need; the expected values are the oracle's
+  // (the reference) or the reference's (any other variant).
+  const std::size_t n = X.rows, d = X.cols;
+  const int implementations = is_reference ? 1 : 2;
+  matrix ref_Y(n, d), ref_dX(n, d);
+  std::vector<float> ref_dgain(d);
+  if (!is_reference) {
+    ref::layer_norm(X, gain, ref_Y);
+    ref::layer_norm_backward(X, gain, dY, ref_dX, ref_dgain);
+  }
+  std::vector<long double> exact_dgain(d, 0.0L);
+  std::vector<double> dy_delta(d, 0.0), dy_xhat(d, 0.0);
+  std::vector<long double> xhat(d);
+  for (std::size_t i = 0; i < n; ++i) {
+    long double mu = 0.0L, var = 0.0L;
+    double x_max = 0.0, xhat_max = 0.0;
+    for (std::size_t t = 0; t < d; ++t) {
+      mu += X(i, t);
+      x_max = std::max(x_max, std::fabs(static_cast<double>(X(i, t))));
+    }
+    mu /= static_cast<long double>(d);
+    for (std::size_t t = 0; t < d; ++t) var += (X(i, t) - mu) * (X(i, t) - mu);
+    var /= static_cast<long double>(d);
+    const long double r = 1.0L / std::sqrt(var + static_cast<long double>(attn::layer_norm_epsilon));
+    long double g_mean = 0.0L, gx_mean = 0.0L;
+    double g_max = 0.0;
+    for (std::size_t t = 0; t < d; ++t) {
+      xhat[t] = (X(i, t) - mu) * r;
+      xhat_max = std::max(xhat_max, static_cast<double>(std::fabs(xhat[t])));
+      const long double g = static_cast<long double>(gain[t]) * dY(i, t);
+      g_mean += g;
+      gx_mean += g * xhat[t];
+      g_max = std::max(g_max, static_cast<double>(std::fabs(g)));
+    }
+    g_mean /= static_cast<long double>(d);
+    gx_mean /= static_cast<long double>(d);
+    const double kappa = x_max * static_cast<double>(r), delta = tol::layer_norm_xhat(d, kappa, xhat_max);
+    for (std::size_t t = 0; t < d; ++t) {
+      const double xt = static_cast<double>(xhat[t]);
+      const double y = is_reference ? static_cast<double>(gain[t] * xhat[t]) : ref_Y(i, t);
+      std::string wrong = compare("Y " + element(i, t), Y(i, t), y,
+                                  tol::layer_norm(gain[t], xt, d, kappa, xhat_max, implementations), is_reference);
+      if (!wrong.empty()) return wrong;
+      const long double g = static_cast<long double>(gain[t]) * dY(i, t);
+      const double dx = is_reference ? static_cast<double>(r * (g - g_mean - xhat[t] * gx_mean)) : ref_dX(i, t);
+      wrong = compare("dX " + element(i, t), dX(i, t), dx,
+                      tol::layer_norm_dx(xt, static_cast<double>(r), g_max, d, kappa, xhat_max, implementations),
+                      is_reference);
+      if (!wrong.empty()) return wrong;
+      exact_dgain[t] += dY(i, t) * xhat[t];
+      dy_delta[t] += std::fabs(dY(i, t)) * delta;
+      dy_xhat[t] += std::fabs(dY(i, t) * xt);
+    }
+  }
+  for (std::size_t t = 0; t < d; ++t) {
+    const double expected = is_reference ? static_cast<double>(exact_dgain[t]) : ref_dgain[t];
+    std::string wrong = compare("dgain element " + std::to_string(t), dgain[t], expected,
+                                tol::layer_norm_dgain(dy_delta[t], dy_xhat[t], n, implementations), is_reference);
+    if (!wrong.empty()) return wrong;
+  }
+  return "";
+}
+
 std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference) {
   matrix theirs;
   if (!is_reference) {

@@ -59,6 +59,11 @@ std::string check_softmax_backward(std::span<const float> got, std::span<const f
 std::string check_attention_backward(const_matrix_view dQ, const_matrix_view dK, const_matrix_view dV,
                                      const_matrix_view Q, const_matrix_view K, const_matrix_view V,
                                      const_matrix_view dO, bool causal, bool is_reference);
+/// layer_norm() and layer_norm_backward() of X (tol::layer_norm, tol::layer_norm_dx and
+/// tol::layer_norm_dgain; the oracle checks a sample of rows).
+std::string check_layer_norm(const_matrix_view Y, const_matrix_view dX, std::span<const float> dgain,
+                             const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                             bool is_reference);
 /// S0 + slope (j - i), i.e. add_alibi_bias() on a copy of S0 (tol::alibi_bias).
 std::string check_alibi_bias(const_matrix_view got, const_matrix_view S0, float slope, bool is_reference);
 

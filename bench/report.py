@@ -37,7 +37,7 @@ VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn", "refere
 # (--benchmark_enable_random_interleaving shuffles it).
 KERNEL_ORDER = ["fma_peak", "load_peak", "dot", "softmax", "stable_softmax", "softmax_rows", "scores",
                 "attention_weights", "attention_output", "attention", "streaming_attention", "add_alibi_bias",
-                "softmax_backward", "attention_backward"]
+                "softmax_backward", "attention_backward", "layer_norm"]
 
 
 # ---------------------------------------------------------------------------- reading

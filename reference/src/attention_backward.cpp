@@ -1,6 +1,5 @@
-// Steps 11 and 12 of the reference: the attention backward pass (on the score micro-kernel)
-// and layer normalisation, forward and backward (first version: plain loops with double
-// sums, correct, not yet vectorised).
+// Step 11 of the reference: the attention backward pass, on the score micro-kernel.
+// (Step 12, layer normalisation: layer_norm.cpp.)
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -9,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <attn/contract.hpp>  // attn::layer_norm_epsilon
 #include <attn/errors.hpp>
 #include <attn/reference.hpp>
 
@@ -181,65 +179,6 @@ void attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_v
     product(kernels, left.data(), d, nq, Sp.data(), nk, result.data(), inv_sqrt_d);
     transpose(result.data(), d, nk, dK.data);
   }
-}
-
-void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y) {
-  const char* const f = "attn::ref::layer_norm";
-  if (X.cols == 0) invalid_input(f, "X is " + detail::shape(X.rows, X.cols) + "; expected d >= 1 columns");
-  if (gain.size() != X.cols) {
-    invalid_input(f, "gain has " + std::to_string(gain.size()) + " elements; expected d = " +
-                         std::to_string(X.cols) + ", the columns of X");
-  }
-  require_shape(f, "Y", Y.rows, Y.cols, X.rows, X.cols, "the shape of X");
-  const std::size_t d = X.cols;
-  std::vector<float> row(d);
-  for (std::size_t i = 0; i < X.rows; ++i) {
-    std::copy_n(X.data + i * d, d, row.begin());  // Y may be X
-    double mean = 0.0;
-    for (float x : row) mean += x;
-    mean /= static_cast<double>(d);
-    double var = 0.0;
-    for (float x : row) var += (x - mean) * (x - mean);
-    var /= static_cast<double>(d);
-    const double r = 1.0 / std::sqrt(var + static_cast<double>(attn::layer_norm_epsilon));
-    for (std::size_t t = 0; t < d; ++t) Y(i, t) = static_cast<float>(gain[t] * ((row[t] - mean) * r));
-  }
-}
-
-void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY, matrix_view dX,
-                         std::span<float> dgain) {
-  const char* const f = "attn::ref::layer_norm_backward";
-  if (X.cols == 0) invalid_input(f, "X is " + detail::shape(X.rows, X.cols) + "; expected d >= 1 columns");
-  if (gain.size() != X.cols || dgain.size() != X.cols) {
-    invalid_input(f, "gain has " + std::to_string(gain.size()) + " elements and dgain " +
-                         std::to_string(dgain.size()) + "; expected d = " + std::to_string(X.cols) +
-                         ", the columns of X");
-  }
-  require_shape(f, "dY", dY.rows, dY.cols, X.rows, X.cols, "the shape of X");
-  require_shape(f, "dX", dX.rows, dX.cols, X.rows, X.cols, "the shape of X");
-  const std::size_t d = X.cols;
-  std::vector<double> xhat(d), g(d), dgain_sum(d, 0.0);
-  for (std::size_t i = 0; i < X.rows; ++i) {
-    double mean = 0.0;
-    for (std::size_t t = 0; t < d; ++t) mean += X(i, t);
-    mean /= static_cast<double>(d);
-    double var = 0.0;
-    for (std::size_t t = 0; t < d; ++t) var += (X(i, t) - mean) * (X(i, t) - mean);
-    var /= static_cast<double>(d);
-    const double r = 1.0 / std::sqrt(var + static_cast<double>(attn::layer_norm_epsilon));
-    double g_mean = 0.0, gx_mean = 0.0;
-    for (std::size_t t = 0; t < d; ++t) {
-      xhat[t] = (X(i, t) - mean) * r;
-      g[t] = static_cast<double>(gain[t]) * dY(i, t);
-      g_mean += g[t];
-      gx_mean += g[t] * xhat[t];
-      dgain_sum[t] += static_cast<double>(dY(i, t)) * xhat[t];
-    }
-    g_mean /= static_cast<double>(d);
-    gx_mean /= static_cast<double>(d);
-    for (std::size_t t = 0; t < d; ++t) dX(i, t) = static_cast<float>(r * (g[t] - g_mean - xhat[t] * gx_mean));
-  }
-  for (std::size_t t = 0; t < d; ++t) dgain[t] = static_cast<float>(dgain_sum[t]);
 }
 
 }  // namespace attn::ref

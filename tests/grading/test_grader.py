@@ -175,7 +175,7 @@ def test_class(work: Path) -> None:
           "stubs: every unit is 'not started'")
 
     broken = results["broken"]
-    for key in ("step1", "step3", "step8", "step10", "hidden1", "hidden3"):
+    for key in ("step1", "step3", "step8", "step10", "step12", "hidden1", "hidden3"):
         check(broken[key]["score"] == broken[key]["max_score"], f"broken: {key} keeps its points")
     check(broken["step11"]["score"] < broken["step11"]["max_score"],
           "broken: step 11 loses the test cases that reach step 2 through attention_weights")

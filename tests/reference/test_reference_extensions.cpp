@@ -1,8 +1,9 @@
-// Steps 7-11 of the reference against the double oracle, on every instruction set: the
+// Steps 7-12 of the reference against the double oracle, on every instruction set: the
 // attention output (every d_v through the SIMD tails), attention and streaming attention
 // (every block size), the online normaliser, the ALiBi slopes and bias, and the softmax
-// backward pass (every length, unaligned), and the attention backward pass (tile edges, poisoned
-// masked keys, NaN). Tolerances are tolerances.hpp's with
+// backward pass (every length, unaligned), the attention backward pass (tile edges, poisoned
+// masked keys, NaN), layer normalisation and its backward pass (every d, unaligned, rows of
+// poor condition). Tolerances are tolerances.hpp's with
 // implementations = 1: the oracle's own error is far inside kSecondOrder.
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -333,6 +335,122 @@ TEST_CASE("reference attention_backward: a NaN a query sees reaches its gradient
       cmp.element(n * d + x, dK[x], oracle::nan, 0.0);
     }
     for (std::size_t x = 0; x < n * dv; ++x) cmp.element(2 * n * d + x, dV[x], e.dV[x], b.dV[x]);
+    ATTN_CHECK_AGREES(cmp);
+  }
+}
+
+namespace {
+
+/// Step 12's oracle for one row, in long double: xhat, r, and the condition kappa = max|x| r.
+struct layer_norm_row {
+  std::vector<double> xhat;
+  double r = 0.0, kappa = 0.0, xhat_max = 0.0;
+};
+
+layer_norm_row layer_norm_oracle(std::span<const float> x) {
+  layer_norm_row o;
+  const long double d = static_cast<long double>(x.size());
+  long double mu = 0.0L, var = 0.0L;
+  for (float v : x) mu += v;
+  mu /= d;
+  for (float v : x) var += (v - mu) * (v - mu);
+  var /= d;
+  const long double r = 1.0L / std::sqrt(var + static_cast<long double>(attn::layer_norm_epsilon));
+  double x_max = 0.0;
+  for (float v : x) {
+    o.xhat.push_back(static_cast<double>((v - mu) * r));
+    o.xhat_max = std::max(o.xhat_max, std::fabs(o.xhat.back()));
+    x_max = std::max(x_max, std::fabs(static_cast<double>(v)));
+  }
+  o.r = static_cast<double>(r);
+  o.kappa = x_max * o.r;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("reference layer_norm and layer_norm_backward agree with the oracle for every d and offset, on every "
+          "instruction set",
+          "[reference]") {
+  // Three rows of different condition: ordinary, offset by 50 against a spread of 1, and
+  // near-constant (sigma^2 below eps). Bounds: tol::layer_norm, tol::layer_norm_dx and
+  // tol::layer_norm_dgain with implementations = 1.
+  auto rng = attn::test::rng(1107);
+  const std::size_t n = 3;
+  for (const std::size_t d : all_lengths()) {
+    if (d == 0) continue;
+    std::vector<float> X = normal_row(rng, n * d, 2.0f);
+    for (std::size_t t = 0; t < d; ++t) {
+      X[d + t] += 50.0f;
+      X[2 * d + t] = 1.0f + 1e-3f * X[2 * d + t];
+    }
+    const std::vector<float> gain = normal_row(rng, d, 1.0f), dY = normal_row(rng, n * d, 1.0f);
+    std::vector<double> y(n * d), y_bound(n * d), dx(n * d), dx_bound(n * d), dgain(d, 0.0), dy_delta(d, 0.0),
+        dy_xhat(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const layer_norm_row o = layer_norm_oracle(std::span<const float>(X).subspan(i * d, d));
+      long double g_mean = 0.0L, gx_mean = 0.0L;
+      double g_max = 0.0;
+      for (std::size_t t = 0; t < d; ++t) {
+        const long double g = static_cast<long double>(gain[t]) * dY[i * d + t];
+        g_mean += g;
+        gx_mean += g * o.xhat[t];
+        g_max = std::max(g_max, static_cast<double>(std::fabs(g)));
+        y[i * d + t] = gain[t] * o.xhat[t];
+        y_bound[i * d + t] = tol::layer_norm(gain[t], o.xhat[t], d, o.kappa, o.xhat_max, 1);
+        dgain[t] += dY[i * d + t] * o.xhat[t];
+        dy_delta[t] += std::fabs(dY[i * d + t]) * tol::layer_norm_xhat(d, o.kappa, o.xhat_max);
+        dy_xhat[t] += std::fabs(dY[i * d + t] * o.xhat[t]);
+      }
+      g_mean /= static_cast<long double>(d);
+      gx_mean /= static_cast<long double>(d);
+      for (std::size_t t = 0; t < d; ++t) {
+        const long double g = static_cast<long double>(gain[t]) * dY[i * d + t];
+        dx[i * d + t] = static_cast<double>(o.r * (g - g_mean - o.xhat[t] * gx_mean));
+        dx_bound[i * d + t] = tol::layer_norm_dx(o.xhat[t], o.r, g_max, d, o.kappa, o.xhat_max, 1);
+      }
+    }
+    for (const std::string& isa : supported_isas()) {
+      ref::scoped_isa pin(isa);
+      for (const std::size_t offset : kOffsets) {
+        placed Y(std::vector<float>(n * d, -1.0f), offset), dX(std::vector<float>(n * d, -1.0f), offset),
+            dG(std::vector<float>(d, 7.0f), offset);
+        ref::layer_norm({X.data(), n, d}, gain, {Y.span().data(), n, d});
+        ref::layer_norm_backward({X.data(), n, d}, gain, {dY.data(), n, d}, {dX.span().data(), n, d}, dG.span());
+        comparison cmp("layer_norm and layer_norm_backward, " + where(isa, d, offset));
+        for (std::size_t k = 0; k < n * d; ++k) cmp.element(k, Y.span()[k], y[k], y_bound[k]);
+        for (std::size_t k = 0; k < n * d; ++k) cmp.element(n * d + k, dX.span()[k], dx[k], dx_bound[k]);
+        for (std::size_t t = 0; t < d; ++t) {
+          cmp.element(2 * n * d + t, dG.span()[t], dgain[t], tol::layer_norm_dgain(dy_delta[t], dy_xhat[t], n, 1));
+        }
+        if (!Y.fences_intact() || !dX.fences_intact() || !dG.fences_intact()) cmp.fail("wrote outside Y, dX or dgain");
+        ATTN_CHECK_AGREES(cmp);
+      }
+    }
+  }
+}
+
+TEST_CASE("reference layer_norm: NaN stays in its row, a constant row gives 0, Y may be X, on every instruction set",
+          "[reference]") {
+  const std::size_t d = 19;
+  std::vector<float> X(3 * d);
+  for (std::size_t t = 0; t < d; ++t) {
+    X[t] = static_cast<float>(t);
+    X[d + t] = t == 7 ? kNaN : 1.0f;
+    X[2 * d + t] = 2.5f;  // constant: xhat = 0 / sqrt(eps) = 0
+  }
+  const std::vector<float> gain(d, 1.5f);
+  const layer_norm_row o = layer_norm_oracle(std::span<const float>(X).first(d));
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    std::vector<float> Y = X;
+    ref::layer_norm({Y.data(), 3, d}, gain, {Y.data(), 3, d});  // in place
+    comparison cmp("layer_norm in place with a NaN row and a constant row, " + isa);
+    for (std::size_t t = 0; t < d; ++t) {
+      cmp.element(t, Y[t], 1.5 * o.xhat[t], tol::layer_norm(1.5, o.xhat[t], d, o.kappa, o.xhat_max, 1));
+      cmp.element(d + t, Y[d + t], std::numeric_limits<double>::quiet_NaN(), 0.0);
+      cmp.element(2 * d + t, Y[2 * d + t], 0.0, 0.0);  // 19 x 2.5 and the mean 2.5 are exact
+    }
     ATTN_CHECK_AGREES(cmp);
   }
 }

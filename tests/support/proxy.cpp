@@ -603,6 +603,13 @@ void attention_backward(const_matrix_view Q, const_matrix_view K, const_matrix_v
                         bool causal, matrix_view dQ, matrix_view dK, matrix_view dV) {
   ATTN_FORWARD(attention_backward, Q, K, V, dO, causal, dQ, dK, dV);
 }
+void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y) {
+  ATTN_FORWARD(layer_norm, X, gain, Y);
+}
+void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
+                         matrix_view dX, std::span<float> dgain) {
+  ATTN_FORWARD(layer_norm_backward, X, gain, dY, dX, dgain);
+}
 
 #undef ATTN_FORWARD
 

@@ -472,4 +472,97 @@ inline double central_difference_of(double h, double third_derivative, double fi
                          0x1p-53 * first_derivative);
 }
 
+// ------------------------------------------------------------------------- extension step 12
+
+/// Step 12: layer normalisation, xhat_t = (x_t - mu) r with r = 1 / sqrt(sigma^2 + eps),
+/// y_t = gamma_t xhat_t. The condition of a row is kappa = max_t |x_t| r: an error e in the
+/// mean (or in any x_t) moves xhat by e r, and a sum of d floats errs by up to a d u share
+/// of max |x_t|. So a row with a large offset against its spread (x = 100 + noise) or a
+/// near-constant one, where sigma^2 is at most eps and r is up to 1/sqrt(eps), about 316,
+/// loses digits in any float implementation: the bounds below grow with kappa, and the tests
+/// use such rows on purpose. X below is max_t |xhat_t| (at most sqrt(d - 1)). First order,
+/// for one implementation, with the float inputs exact:
+///   1. The mean: a d-term sum in any order and a division err by gamma_{d+1} max|x|;
+///      Welford's running mean m_k = m_{k-1} + (x_k - m_{k-1}) / k by at most 5 u max|x| per
+///      update (|x_k - m_{k-1}| <= 2 max|x|: the difference, the quotient and the sum), so
+///      |m - mu| <= gamma_{5d} max|x| covers both (and double sums, which do better).
+///   2. c_t = fl(x_t - m) = (x_t - mu) + e_t with |e_t| <= |m - mu| + u |x_t - mu|, so
+///      |e_t r| <= e := gamma_{5d} kappa + u X.
+///   3. The variance from the c_t (two passes): (1/d) sum c_t^2 r^2 = sigma^2 r^2 +
+///      (1/d) sum (e_t r)(2 xhat_t + e_t r); with mean |xhat| <= 1 and sigma^2 r^2 <= 1 it
+///      errs by 2 e + e^2, the sum and the division by gamma_{d+1}, the + eps by u. (The
+///      first-order error of the mean cancels in sum (x_t - m)^2, so the two-pass variance
+///      does better than this; Welford's M2 has a bound of the same form, Chan, Golub and
+///      LeVeque 1983.) The square root halves the relative error of sigma^2 + eps and the
+///      reciprocal adds two roundings: |fl(r) / r - 1| <= rho := e + gamma_{d+6}.
+///   4. xhat_t = c_t r: |fl(xhat_t) - xhat_t| <= e + |xhat_t| (rho + u), at most
+///      layer_norm_xhat() = e (1 + X) + X gamma_{d+7} for every t.
+///   5. y_t = gamma_t xhat_t: one product more, in whatever order the three factors are
+///      multiplied: |fl(y_t) - y_t| <= |gamma_t| (layer_norm_xhat() + 2 u |xhat_t|).
+/// kSecondOrder covers the dropped terms while e stays below 10^-2 (the tests keep kappa
+/// small enough for that). `kappa` and `xhat_max` are the row's, from the double oracle.
+inline double layer_norm_xhat(std::size_t d, double kappa, double xhat_max) {
+  const double e = gamma(5 * d) * kappa + u * xhat_max;
+  return kSecondOrder * (e * (1.0 + xhat_max) + xhat_max * gamma(d + 7));
+}
+
+/// Step 12, the forward pass: the bound of element t (5. above) plus gradual underflow.
+inline double layer_norm(double gain_t, double xhat_t, std::size_t d, double kappa, double xhat_max,
+                         int implementations = 2) {
+  return implementations * (kSecondOrder * std::fabs(gain_t) *
+                                (layer_norm_xhat(d, kappa, xhat_max) + 2.0 * u * std::fabs(xhat_t)) +
+                            underflow(4));
+}
+
+/// Step 12, the backward pass: dx_t = r (g_t - mean(g) - xhat_t h), g_t = gamma_t dy_t,
+/// h = mean(g xhat); G = max_t |g_t|, so |mean(g)| <= G and |h| <= G mean|xhat| <= G, and
+/// the bracket is at most G (2 + |xhat_t|). With delta = layer_norm_xhat() and e, rho as
+/// above: mean(g) errs by gamma_{d+2} G (the product, the sum, the division); h by
+/// G (delta + gamma_{d+3}) (every xhat_t off by delta, then the products and the sum);
+/// xhat_t h by G (delta + |xhat_t| (delta + gamma_{d+4})); the two differences round the
+/// bracket by gamma_2 G (2 + |xhat_t|); the factor r adds rho + u relatively. In all:
+///   |fl(dx_t) - dx_t| <= r G ((1 + |xhat_t|) delta + (2 + |xhat_t|)(e + gamma_{2d+14}))
+/// (gamma_{d+2} + gamma_{d+4} + gamma_2 + gamma_{d+6} + u <= gamma_{2d+14} covers every gamma
+/// term, in any order of these operations). `r` is the row's.
+inline double layer_norm_dx(double xhat_t, double r, double g_max, std::size_t d, double kappa, double xhat_max,
+                            int implementations = 2) {
+  const double e = gamma(5 * d) * kappa + u * xhat_max;
+  const double delta = layer_norm_xhat(d, kappa, xhat_max);
+  const double a = std::fabs(xhat_t);
+  return implementations *
+         (kSecondOrder * r * g_max * ((1.0 + a) * delta + (2.0 + a) * (e + gamma(2 * d + 14))) + underflow(d + 6));
+}
+
+/// Step 12, dgamma_t = sum_i dy_it xhat_it over n rows: each xhat off by its row's
+/// layer_norm_xhat() delta_i, then a product and an n-term sum:
+///   |fl(dgamma_t) - dgamma_t| <= sum_i |dy_it| delta_i + gamma_{n+1} sum_i |dy_it xhat_it|.
+/// `sum_abs_dy_delta` is sum_i |dy_it| delta_i, `sum_abs_dy_xhat` is sum_i |dy_it xhat_it|.
+inline double layer_norm_dgain(double sum_abs_dy_delta, double sum_abs_dy_xhat, std::size_t n,
+                               int implementations = 2) {
+  return implementations * (kSecondOrder * (sum_abs_dy_delta + gamma(n + 1) * sum_abs_dy_xhat) + underflow(n + 1));
+}
+
+/// Step 12, calculus rather than rounding: the central difference of f(x) = sum_t w_t gamma_t
+/// xhat_t(x) along x_j, evaluated in double with step h. Truncation: h^2 / 6 times the third
+/// derivative. xhat = sqrt(d) F(v / sqrt(d eps)) with v = x - mu (a linear map of x that moves
+/// by at most h when x_j does) and F(w) = w (1 + |w|^2)^(-1/2). Along a unit direction,
+/// F = w phi(|w|^2) with phi(t) = (1 + t)^(-1/2) has third derivative 3 e (phi o t)'' +
+/// w (phi o t)''', and with t' = 2 <w, e>, t'' = 2: |(phi o t)''| <= 4 (1 + t)^(-3/2) and
+/// |w| |(phi o t)'''| <= 24 (1 + t)^(-3/2), so every component of F''' is at most
+/// 36 (1 + |w|^2)^(-3/2). Scaled back (w moves by |P e_j| / sqrt(d eps) per unit of x_j, P the
+/// centring, |P e_j| = sqrt(1 - 1/d)): |d^3 xhat_t / dx_j^3| <= 36 (1 - 1/d)^(3/2) r^3 / d, with
+/// r taken where the variance is least on the segment [x - h e_j, x + h e_j] (`r_segment`: sigma
+/// at least sigma - h). So the truncation is at most 6 h^2 (1 - 1/d)^(3/2) r_segment^3
+/// sum_t |w_t gamma_t| / d (0 for d = 1, where xhat is 0 whatever x).
+/// Rounding: f is evaluated to about (4 d + 20) 2^-53 S with S = sum_t |w_t gamma_t| (1 +
+/// |xhat_t|), and x_j +- h is rounded by 2^-53 |x_j|, which moves f by at most 2 r S times
+/// that; over 2h: (4 d + 20 + 2 r |x_j|) 2^-53 S / h.
+inline double layer_norm_central_difference(double h, double r_segment, double sum_abs_wg, double s,
+                                            std::size_t d, double r, double x_j) {
+  const double centring = std::pow(1.0 - 1.0 / static_cast<double>(d), 1.5);
+  return kSecondOrder *
+         (6.0 * h * h * centring * r_segment * r_segment * r_segment * sum_abs_wg / static_cast<double>(d) +
+          (4.0 * static_cast<double>(d) + 20.0 + 2.0 * r * std::fabs(x_j)) * 0x1p-53 * s / h);
+}
+
 }  // namespace attn::test::tol

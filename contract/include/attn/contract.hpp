@@ -319,12 +319,17 @@ inline constexpr float layer_norm_epsilon = 1e-5f;
 /// \brief Layer normalisation of each row with a learned gain, no bias: for a row \f$x\f$ of
 /// length \f$d\f$, \f$\mu = \frac1d \sum_t x_t\f$, \f$\sigma^2 = \frac1d \sum_t (x_t -
 /// \mu)^2\f$, \f$\hat x = (x - \mu) / \sqrt{\sigma^2 + \varepsilon}\f$ and \f$y_t = \gamma_t
-/// \hat x_t\f$. Applied to the queries and the keys before the scores (QK-layernorm), it
-/// bounds every score by \f$|\gamma_Q|\,|\gamma_K|\, d / \sqrt{d}\f$ whatever the weights.
+/// \hat x_t\f$ (the biased variance, divided by \f$d\f$; \f$\varepsilon\f$ inside the root).
+/// Applied to the queries and the keys before the scores (QK-layernorm), it bounds every score
+/// by \f$\max_t |\gamma_{Q,t}|\, \max_t |\gamma_{K,t}|\, d / \sqrt{d}\f$ whatever the weights.
 ///
+/// Rows are independent: a NaN (or an infinity) in row \f$i\f$ of X makes row \f$i\f$ of Y
+/// NaN and leaves the other rows as they would be. A constant row gives \f$y = 0\f$;
+/// \f$n = 0\f$ rows is fine.
 /// \param X input rows, \f$n \times d\f$.
 /// \param gain \f$\gamma\f$, length \f$d\f$.
-/// \param Y output, \f$n \times d\f$ (may be X itself).
+/// \param Y output, \f$n \times d\f$ (may be X itself: each row is read whole before it is
+///        written).
 /// \throws std::invalid_argument when \f$d = 0\f$, when `gain` is not of length \f$d\f$ or when
 ///         Y is not \f$n \times d\f$.
 void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y);
@@ -334,11 +339,14 @@ void layer_norm(const_matrix_view X, std::span<const float> gain, matrix_view Y)
 /// \f$dx = r \big(g - \bar g - \hat x\, \overline{g \hat x}\big)\f$ (bars: means over the row),
 /// and \f$d\gamma = \sum_{\text{rows}} dy \odot \hat x\f$.
 ///
+/// NaN in, NaN out: a NaN in row \f$i\f$ of X makes row \f$i\f$ of dX and every element of
+/// dgain NaN; a NaN in \f$dY_{it}\f$ makes row \f$i\f$ of dX and \f$d\gamma_t\f$ NaN.
 /// \param X the forward pass's input, \f$n \times d\f$.
 /// \param gain \f$\gamma\f$, length \f$d\f$.
 /// \param dY \f$\partial L / \partial Y\f$, \f$n \times d\f$.
 /// \param dX output \f$\partial L / \partial X\f$, \f$n \times d\f$; every element is written.
-/// \param dgain output \f$\partial L / \partial \gamma\f$, length \f$d\f$; written, not added to.
+/// \param dgain output \f$\partial L / \partial \gamma\f$, length \f$d\f$; written, not added to
+///        (all 0 when \f$n = 0\f$).
 /// \throws std::invalid_argument on the errors of layer_norm(), when dY or dX is not
 ///         \f$n \times d\f$ or `dgain` not of length \f$d\f$.
 void layer_norm_backward(const_matrix_view X, std::span<const float> gain, const_matrix_view dY,
