@@ -259,10 +259,16 @@ class GradingBuild:
     def configure(self) -> None:
         stamp = self.dir / ".grade-settings"
         settings = self.settings()
+        # The build needs every step file before the first student, and a step the manifest
+        # gained since this build was configured (a course update) needs one too: CMake
+        # regenerates the build on its first use then.
+        for step in self.steps:
+            if not (self.staging / step.file).exists():
+                write_if_changed(self.staging / step.file, self.stub(step.number))
         if (self.dir / "CMakeCache.txt").exists() and stamp.exists() \
                 and stamp.read_text() == "\n".join(settings):
             return
-        for step in self.steps:  # the build needs every step file before the first student
+        for step in self.steps:
             write_if_changed(self.staging / step.file, self.stub(step.number))
         cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]
         if not (self.dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
@@ -280,10 +286,12 @@ class GradingBuild:
         if not self.sandbox:
             return
         built = course.build_in(self.dir, ["attn_sandbox"])
-        check = course.run([str(self.sandbox_program), "--check"]) if built.ok else None
-        if check is None or check.returncode != 0:
-            why = check.stdout.strip() if check else course.compiler_errors(built.output)
-            raise RuntimeError(f"{NO_SANDBOX}:\n{why}")
+        if not built.ok:
+            raise RuntimeError(f"building the grader's sandbox program in {self.dir} failed:\n"
+                               f"{course.compiler_errors(built.output) or built.output[-3000:]}")
+        check = course.run([str(self.sandbox_program), "--check"])
+        if check.returncode != 0:
+            raise RuntimeError(f"{NO_SANDBOX}:\n{check.stdout.strip()}")
 
     @functools.cached_property
     def ninja(self) -> bool:
