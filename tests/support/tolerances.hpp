@@ -330,4 +330,14 @@ inline double central_difference(double h, double sum_abs_g, std::size_t n, doub
                          (static_cast<double>(n) + 10.0 + s_max) * 0x1p-53 * sum_abs_g / h);
 }
 
+/// The training lab (tools/lab/), calculus rather than rounding: a directional derivative of the
+/// whole model's loss, in double, against the central differences D(h) and D(h/2). Truncation:
+/// D(h) = L' + c h^2 + O(h^4), so D(h/2) errs by about c h^2 / 4 = (D(h) - D(h/2)) / 3; we allow
+/// |D(h) - D(h/2)| (three times that, for the O(h^4) terms). Rounding: the loss is a sum over
+/// about `ops` roundings of terms of size at most `loss_abs`, so each evaluation errs by at most
+/// ops 2^-53 loss_abs, and D(h/2) by twice that over h (two evaluations, divided by 2 (h/2)).
+inline double lab_central_difference(double d_h, double d_half, double h, double ops, double loss_abs) {
+  return kSecondOrder * (std::fabs(d_h - d_half) + 2.0 * ops * 0x1p-53 * loss_abs / h);
+}
+
 }  // namespace attn::test::tol
