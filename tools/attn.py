@@ -448,10 +448,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if result.ok:
         result = course.build(preset, [target])
     if not result.ok:
-        print(result.output, file=sys.stderr)
         if impl != "reference" and f"unknown target '{target}'" in result.output:
             fail(f"lab: there is no {target} yet: --impl {impl} needs steps 11 and 12 in the course", 1)
-        fail(f"building {target} failed (see above)", 1)
+        print(result.output, file=sys.stderr)
+        fail(f"building {target} failed (see above; --impl {impl} needs every step it uses to compile)", 1)
     exe = course.ROOT / "build" / preset / "tools" / target
     if not sweep:
         return subprocess.run([str(exe), *rest]).returncode
