@@ -188,8 +188,9 @@ TEST_CASE("lab: same seed, same run, bit for bit (reference)", "[lab]") {
 }
 
 TEST_CASE("lab: at a low rate every variant learns", "[lab]") {
-  // lr 0.003: the first loss is near chance, ln 8 ~ 2.08; the runs of docs/lab.md end below
-  // 0.004. We ask for a factor 10 (final <= first / 10), far from both.
+  // lr 0.003: the first loss is near chance, ln 8 ~ 2.08; over seeds 1-20 every variant ends
+  // below 0.023 (the unscaled one, at worst). We ask for a factor 10 (final < first / 10),
+  // nine times short of the worst run.
   for (int v = 0; v < 3; ++v) {
     const auto s = run(variant(v != 0, v == 2, 0.003));
     INFO("variant " << v << " (0 unscaled, 1 scaled, 2 scaled+qk-layernorm): first loss " << s.front().loss
@@ -200,10 +201,12 @@ TEST_CASE("lab: at a low rate every variant learns", "[lab]") {
 }
 
 TEST_CASE("lab: at the high rate the unscaled model's entropy collapses and QK-layernorm's does not", "[lab]") {
-  // lr 0.05 (docs/lab.md). Over seeds 1-5 the unscaled runs end with entropy <= 0.005 nats
-  // and loss >= 1.86, the QK-layernorm runs with entropy >= 0.13 and loss ~ 0. Claims with
-  // margin: the unscaled entropy is below a quarter of QK-layernorm's (seen: about 1/25),
-  // and its loss ends at least 1 nat higher (seen: about 1.9 or more).
+  // lr 0.05 (docs/lab.md). Over seeds 1-20 (run by hand with attn_lab) the unscaled runs end
+  // with entropy <= 0.019 nats and loss >= 1.69, the QK-layernorm runs with entropy >= 0.082
+  // and loss <= 0.24 (0 in 18 of them). Claims with margin: the unscaled entropy is below a
+  // quarter of QK-layernorm's (seen: 1/17 at worst, about 1/50 typically), and its loss ends
+  // at least 1 nat higher (seen: 1.69 at worst). Two seeds keep the test short; the margins
+  // are what let a reordered sum in a vectorised reference change the runs, not the verdict.
   for (std::uint64_t seed : {1, 2}) {
     lab::config u = variant(false, false, 0.05), n = variant(true, true, 0.05);
     u.seed = n.seed = seed;
