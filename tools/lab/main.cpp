@@ -44,9 +44,9 @@ options:
   -h, --help         this text
 
 Per step: loss, mean attention entropy over the query tokens' rows (nats), the largest
-|score| beta_ij = q_i . k_j / sqrt(d) over visible pairs (the scaled score the softmax sees,
-sqrt(d) Q in the unscaled variant), the norm of the whole gradient. The summary's final values
-are means over the last tenth of the steps. Same seed, same CSV.
+|score| beta_ij = q_i . k_j / sqrt(d) in those rows over the keys they see (the score the
+softmax sees: with sqrt(d) Q in the unscaled variant), the norm of the whole gradient. The
+summary's final values are means over the last tenth of the steps. Same seed, same CSV.
 
 Exit status: 0 on success, 2 on a bad option.
 )";
