@@ -9,6 +9,7 @@ first). Commands:
   hint N [K]        show step N's next hint (or hint K); hints go from a nudge to nearly the answer
   watch [N]         re-run step N (default: your current step) every time you save a file
   explain           print the whole computation for a small example (the cards' by default)
+  lab [--sweep]     train a tiny attention model and watch it go unstable (docs/lab.md)
   reset N|all       put a step's stub back as shipped (your version is backed up first)
   restore N         put your newest backup of step N back
   check             the course checks itself (stubs, solutions, hints, docs pages, tests)
@@ -401,6 +402,95 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return subprocess.run([str(exe), *args.explain_args]).returncode
 
 
+# ---------------------------------------------------------------------------- lab
+
+LAB_HELP = """Trains the lab's tiny attention model (tools/lab/, docs/lab.md) with the course's
+functions. Without --sweep: one run of attn_lab; every option below except --sweep, --out and
+--jobs is attn_lab's (its --help lists them with their defaults):
+
+  --scaling scaled|unscaled  --qk-layernorm  --lr X  --d N  --steps N  --seed N  --batch N
+  --pairs N  --queries N  --keys N  --values N  --init-scale X  --csv FILE  --quiet
+  --impl reference|solutions|exercises   whose functions train the model (default: the
+                                         reference; exercises: your steps, 1 to 12)
+
+With --sweep: the learning-rate sweep, 8 rates over 3 decades for three variants (unscaled,
+scaled, scaled + QK-layernorm), two runs at a time, then two figures (matplotlib):
+  --out DIR     where the CSVs, summary.txt, lab_sweep.png and lab_run.png go
+                (default build/<preset>/lab)
+  --jobs N      runs at a time (default 2)
+  --rates LIST  --high RATE   the rates, and the one of the second figure
+Other options (--d, --seed, --impl, ...) go to every run; --scaling, --qk-layernorm,
+--lr and --csv are the sweep's own.
+"""
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    rest = list(args.lab_args)
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if "-h" in rest or "--help" in rest:
+        print("usage: ./attn lab [--sweep] [options]\n\n" + LAB_HELP, end="")
+        return 0
+    sweep = "--sweep" in rest
+    rest = [a for a in rest if a != "--sweep"]
+    impl = "reference"
+    for i, a in enumerate(rest):
+        if a == "--impl":
+            if i + 1 >= len(rest):
+                fail("lab: --impl needs a value: reference, solutions or exercises")
+            impl = rest[i + 1]
+    if impl not in ("reference", "solutions", "exercises"):
+        fail(f"lab: --impl '{impl}': expected reference, solutions or exercises")
+    # The reference and your exercises build in build/student; the answer key in build/solutions.
+    preset = "solutions" if impl == "solutions" else STUDENT
+    target = "attn_lab" if impl == "reference" else f"attn_lab_{impl}"
+    result = course.configure(preset)
+    if result.ok:
+        result = course.build(preset, [target])
+    if not result.ok:
+        if impl != "reference" and f"unknown target '{target}'" in result.output:
+            fail(f"lab: there is no {target} yet: --impl {impl} needs steps 11 and 12 in the course", 1)
+        print(result.output, file=sys.stderr)
+        fail(f"building {target} failed (see above; --impl {impl} needs every step it uses to compile)", 1)
+    exe = course.ROOT / "build" / preset / "tools" / target
+    if not sweep:
+        return subprocess.run([str(exe), *rest]).returncode
+    own = {"--out": None, "--jobs": "2", "--rates": None, "--high": None}
+    passed: list[str] = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a in own:
+            if i + 1 >= len(rest):
+                fail(f"lab --sweep: {a} needs a value (./attn lab --help)")
+            own[a] = rest[i + 1]
+            i += 2
+            continue
+        if a in ("--scaling", "--lr", "--csv"):
+            fail(f"lab --sweep: {a} is chosen by the sweep (it runs every variant and rate); "
+                 "leave it out, or run without --sweep")
+        if a == "--qk-layernorm":
+            fail("lab --sweep: --qk-layernorm is chosen by the sweep (it runs every variant)")
+        passed.append(a)
+        i += 1
+    out = own["--out"] or str(course.ROOT / "build" / preset / "lab")
+    cmd = [str(course.ROOT / "tools" / "lab" / "sweep.py"), "--exe", str(exe), "--out", out,
+           "--jobs", own["--jobs"]]
+    for k in ("--rates", "--high"):
+        if own[k]:
+            cmd += [k, own[k]]
+    steps = [passed[j + 1] for j in range(len(passed) - 1) if passed[j] == "--steps"]
+    if steps:
+        cmd += ["--steps", steps[-1]]
+    python = sys.executable
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        if Path("/usr/bin/python3").exists():
+            python = "/usr/bin/python3"  # Debian's python3-matplotlib
+    return subprocess.run([python, *cmd, "--", *passed]).returncode
+
+
 # ---------------------------------------------------------------------------- reset / restore
 
 BACKUPS = course.ROOT / ".attn" / "backups"
@@ -554,6 +644,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("explain_args", nargs=argparse.REMAINDER,
                    help="options of attn_explain (./attn explain --help lists them)")
     p.set_defaults(func=cmd_explain)
+    p = sub.add_parser("lab", help="train a tiny attention model and watch it go unstable (docs/lab.md)",
+                       add_help=False)
+    p.add_argument("lab_args", nargs=argparse.REMAINDER,
+                   help="--sweep, and the options of attn_lab (./attn lab --help lists them)")
+    p.set_defaults(func=cmd_lab)
     p = sub.add_parser("reset", help="put a step's stub back as shipped (your version is backed up)")
     p.add_argument("which", help="a step number, or 'all'")
     p.add_argument("--yes", action="store_true", help="do not ask")
@@ -574,6 +669,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("benchmark_args", nargs=argparse.REMAINDER,
                    help="passed to the benchmark programs, e.g. -- --benchmark_filter=^dot/")
     p.set_defaults(func=cmd_bench)
+    # explain and lab pass everything after them to their program: argparse's REMAINDER does
+    # not take a first argument that starts with '-' (./attn lab --help) on every Python.
+    if argv[:1] == ["explain"]:
+        return cmd_explain(argparse.Namespace(explain_args=argv[1:]))
+    if argv[:1] == ["lab"]:
+        return cmd_lab(argparse.Namespace(lab_args=argv[1:]))
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["progress"])

@@ -565,4 +565,14 @@ inline double layer_norm_central_difference(double h, double r_segment, double s
           (4.0 * static_cast<double>(d) + 20.0 + 2.0 * r * std::fabs(x_j)) * 0x1p-53 * s / h);
 }
 
+/// The training lab (tools/lab/), calculus rather than rounding: a directional derivative of the
+/// whole model's loss, in double, against the central differences D(h) and D(h/2). Truncation:
+/// D(h) = L' + c h^2 + O(h^4), so D(h/2) errs by about c h^2 / 4 = (D(h) - D(h/2)) / 3; we allow
+/// |D(h) - D(h/2)| (three times that, for the O(h^4) terms). Rounding: the loss is a sum over
+/// about `ops` roundings of terms of size at most `loss_abs`, so each evaluation errs by at most
+/// ops 2^-53 loss_abs, and D(h/2) by twice that over h (two evaluations, divided by 2 (h/2)).
+inline double lab_central_difference(double d_h, double d_half, double h, double ops, double loss_abs) {
+  return kSecondOrder * (std::fabs(d_h - d_half) + 2.0 * ops * 0x1p-53 * loss_abs / h);
+}
+
 }  // namespace attn::test::tol
