@@ -131,11 +131,15 @@ def main(argv):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     top = chance * 1.6
     for n, _, colour in VARIANTS:
-        xs, ys, stopped = [], [], []
+        xs, ys, stopped, above = [], [], [], []
         for rate in rates:
             v = final(data[(n, rate)], "loss", a.steps)
             (stopped.append(rate) if v is None else (xs.append(rate), ys.append(min(v, top))))
+            if v is not None and v > top:
+                above.append(rate)
         ax.plot(xs, ys, "o-", color=colour, label=n)
+        if above:  # off the scale: drawn at its top edge, as a triangle
+            ax.plot(above, [top] * len(above), "^", color=colour, markersize=9)
         if stopped:
             ax.plot(stopped, [top] * len(stopped), "x", color=colour, markersize=9)
     ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label=f"chance, ln {values}")
@@ -144,6 +148,7 @@ def main(argv):
     ax.set_xlabel("learning rate (Adam)")
     ax.set_ylabel(f"final loss (mean of the last tenth of {a.steps} steps)")
     ax.set_title("Final loss against learning rate")
+    ax.plot([], [], "^", color="grey", label=f"above {top:.2f}, drawn at the top")
     ax.legend()
     save(fig, out / "lab_sweep.png")
 
