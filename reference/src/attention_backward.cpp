@@ -42,8 +42,8 @@ bool finite(const detail::kernel_table& kernels, const_matrix_view M) {
 class panels {
  public:
   panels(const float* M, std::size_t rows, std::size_t cols, std::size_t ld, std::size_t tc, bool lower)
-      : storage_(new float[(cols + tc - 1) / tc * tc * rows + 16]) {
-    float* out = data_ = detail::align_64(storage_.get());
+      : storage_(new float[(cols + tc - 1) / tc * tc * rows + detail::cache_line_floats]) {
+    float* out = data_ = detail::align_to_cache_line(storage_.get());
     for (std::size_t p = 0; p < cols; p += tc) {
       const std::size_t width = std::min(tc, cols - p);
       for (std::size_t r = 0; r < rows; ++r, out += tc) {

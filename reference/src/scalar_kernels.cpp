@@ -69,7 +69,17 @@ bool pack_panels(const float* K, std::size_t rows, std::size_t d, float scale, f
 
 }  // namespace
 
-const kernel_table scalar_table = {"scalar", 1, &dot, &max, &sum_exp_shifted, &divide, &scale_add,
-                                   &scaled_difference, 1, 1, &pack_panels, &score_tiles};
+const kernel_table scalar_table = {.name = "scalar",
+                                   .lanes = 1,
+                                   .dot = &dot,
+                                   .max = &max,
+                                   .sum_exp_shifted = &sum_exp_shifted,
+                                   .divide = &divide,
+                                   .scale_add = &scale_add,
+                                   .scaled_difference = &scaled_difference,
+                                   .tile_rows = 1,
+                                   .tile_cols = 1,
+                                   .pack_panels = &pack_panels,
+                                   .score_tiles = &score_tiles};
 
 }  // namespace attn::ref::detail

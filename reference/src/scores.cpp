@@ -22,8 +22,8 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
     : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), scale_(scale) {
   const std::size_t nr = kernels.tile_cols, d = Q.cols;
   const std::size_t k_size = (K.rows + nr - 1) / nr * nr * d;
-  storage_.reset(new float[k_size + 16]);  // uninitialised: every float is written below
-  k_ = align_64(storage_.get());
+  storage_.reset(new float[k_size + cache_line_floats]);  // uninitialised: every float is written below
+  k_ = align_to_cache_line(storage_.get());
   q_ = Q.data;
   // For d = 4^k, 1/sqrt(d) is a power of two: K times it is exact (unless a key entry
   // drops below FLT_MIN, checked), and so is every partial sum of q . (k / sqrt(d)), which

@@ -128,8 +128,8 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   const bool costliest_first = causal && count > 1;
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
-    std::vector<float> max_storage(packed.block_rows() * lanes + 16);
-    float* row_max = detail::align_64(max_storage.data());  // for the kernel's aligned loads
+    std::vector<float> max_storage(packed.block_rows() * lanes + detail::cache_line_floats);
+    float* row_max = detail::align_to_cache_line(max_storage.data());  // for the kernel's aligned loads
     for (std::size_t taken = next++; taken < blocks; taken = next++) {
       const std::size_t b = costliest_first ? blocks - 1 - taken : taken;
       const std::size_t first = b * packed.block_rows();

@@ -8,14 +8,16 @@
 
 #include <attn/matrix.hpp>
 
+#include "constants.hpp"
 #include "kernel_table.hpp"
 
 namespace attn::ref::detail {
 
-/// The first 64-byte aligned float at or after p: buffers for the kernels' aligned loads
-/// are allocated 16 floats long and start there.
-inline float* align_64(float* p) {
-  return p + (16 - reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % 16) % 16;
+/// The first cache-line aligned float at or after p: buffers for the kernels' aligned loads
+/// are allocated cache_line_floats floats longer and start there.
+inline float* align_to_cache_line(float* p) {
+  return p + (cache_line_floats - reinterpret_cast<std::uintptr_t>(p) / sizeof(float) % cache_line_floats) %
+                 cache_line_floats;
 }
 
 /// 1/sqrt(d), computed in double and rounded to float. For d = 4^k it is a power of two,

@@ -73,7 +73,7 @@ xsimd::batch<float, Arch> gather(const float* base, const xsimd::batch<std::int3
 /// cache: a hint, which neither faults nor changes any result. That float may lie past the
 /// end of the array, so its address is computed as an integer (a pointer beyond one past
 /// the end would be undefined behaviour). A template only so that each instruction set's
-/// copy stays its own (kernels.hpp says why).
+/// copy stays its own (simd.hpp says why).
 template <class Arch>
 void prefetch(const float* p, std::size_t ahead) {
 #if defined(__GNUC__) || defined(__clang__)

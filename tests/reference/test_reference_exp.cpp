@@ -1,4 +1,4 @@
-// The reference's own exp (reference/src/kernels.hpp, exp_nonpositive) against the
+// The reference's own exp (reference/src/exp.hpp, exp_nonpositive) against the
 // correctly rounded exp, for EVERY float in [-104, 0] and on every instruction set: the
 // softmax bounds in tolerances.hpp assume exp accurate to tol::kLibmUlps ULP. Below
 // -103.97 the correctly rounded result is 0; subnormal results are counted in ULP of the
