@@ -90,7 +90,77 @@ struct pending_row {
   }
 };
 
+// Threads only for large problems: starting one costs up to a hundred microseconds (a
+// whole causal 512 x 512 x 64 problem on one core). The multiply-adds the mask leaves,
+// at least 2^25 (about 300 microseconds on one core), pay for it.
+std::size_t weights_threads(const_matrix_view Q, const_matrix_view K, bool causal, std::size_t blocks) {
+  constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 25;
+  const bool large = Q.rows * K.rows * Q.cols / (causal ? 2 : 1) >= kMinWork;
+  return large ? std::max<std::size_t>(1, std::min<std::size_t>(thread_count, blocks / kMinBlocksPerThread)) : 1;
+}
+
+std::size_t round_up(std::size_t x, std::size_t m) { return (x + m - 1) / m * m; }
+
+// The columns a block of rows ending at `last` needs: all n_k, or under the causal mask the
+// whole tiles (the partial tile copies through a buffer) covering every row's padded prefix.
+std::size_t block_columns(std::size_t last, std::size_t n_k, bool causal, const detail::kernel_table& kernels) {
+  return causal ? std::min(round_up(last, std::max<std::size_t>(kernels.tile_cols, kernels.lanes)), n_k) : n_k;
+}
+
+// Row i's exponentials in place over [0, padded), from the maxima its lanes of row_max
+// hold: the sum still to divide by, or a special row already final (NaN, or 1: nothing
+// left to divide).
+pending_row row_exponentials(const detail::kernel_table& kernels, float* row, std::size_t padded,
+                             const float* lane_max) {
+  pending_row now{row, padded, 0.0f};
+  const float m = *std::max_element(lane_max, lane_max + kernels.lanes);  // NaN-free, or NaN: then not finite
+  if (std::isfinite(m)) {
+    now.sum = kernels.sum_exp_shifted(row, m, row, padded);  // >= 1: exp(m - m) = 1 is in it
+    // NaN: a NaN score, which the max instructions may have skipped.
+  } else {
+    now.sum = std::isnan(softmax_in_place(kernels, row, padded)) ? quiet_nan : 1.0f;
+  }
+  return now;
+}
+
+// Block b of rows of A: its scores by the micro-kernel (masked, with the rows' maxima in
+// row_max), then each row's weights while it is still in cache. Each row's division waits
+// for its sum (a reduction, then a reciprocal), so it is done one row late, after the next
+// row's exponentials, which hide that wait: about 4% of the whole time at causal
+// n = 1024, d = 64. Two rows at a time stay in cache.
+void block_weights(const detail::kernel_table& kernels, const detail::packed_scores& packed, matrix_view A,
+                   std::size_t n_k, bool causal, std::size_t b, float* row_max) {
+  const std::size_t lanes = kernels.lanes;
+  const std::size_t first = b * packed.block_rows();
+  const std::size_t last = std::min(first + packed.block_rows(), A.rows);
+  const std::size_t cols = block_columns(last, n_k, causal, kernels);
+  std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
+  packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
+  pending_row pending;
+  for (std::size_t i = first; i < last; ++i) {
+    const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
+    const std::size_t padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
+    const pending_row now = row_exponentials(kernels, A.data + i * A.cols, padded, row_max + (i - first) * lanes);
+    pending.finish(kernels, n_k);
+    pending = now;
+  }
+  pending.finish(kernels, n_k);
+}
+
+// One thread's share: blocks taken one at a time from `next` until none is left; with
+// costliest_first (causal, with helpers) the last blocks, which cost the most, go first.
+void take_blocks(const detail::kernel_table& kernels, const detail::packed_scores& packed, matrix_view A,
+                 std::size_t n_k, bool causal, bool costliest_first, std::atomic<std::size_t>& next) {
+  std::vector<float> max_storage(packed.block_rows() * kernels.lanes + detail::cache_line_floats);
+  float* row_max = detail::align_to_cache_line(max_storage.data());  // for the kernel's aligned loads
+  const std::size_t blocks = packed.blocks();
+  for (std::size_t taken = next++; taken < blocks; taken = next++) {
+    block_weights(kernels, packed, A, n_k, causal, costliest_first ? blocks - 1 - taken : taken, row_max);
+  }
+}
+
 }  // namespace
+
 
 void set_threads(std::size_t count) {
   thread_count = count != 0 ? count : std::max<std::size_t>(1, std::thread::hardware_concurrency());
@@ -111,56 +181,13 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   // the row is written as 0: what masking with -inf and a softmax over the whole row give.
   // A NaN in a row is caught by its sum and makes the whole row NaN; a row whose max is not
   // finite (+inf, or nothing visible) takes softmax_in_place()'s special cases.
+  // Blocks are independent; with helpers, each goes to whichever thread asks next.
   const detail::kernel_table& kernels = detail::active_kernels();  // the calling thread's
   const detail::packed_scores packed(kernels, Q, K, detail::inverse_sqrt(Q.cols));
-  const std::size_t n_k = K.rows, blocks = packed.blocks();
-  const std::size_t lanes = kernels.lanes, tile_cols = kernels.tile_cols;
-  const auto round_up = [](std::size_t x, std::size_t m) { return (x + m - 1) / m * m; };
-  // Blocks are independent; with helpers, under the causal mask, the last ones (which cost
-  // the most) go out first, each to whichever thread asks next.
-  // Threads only for large problems: starting one costs up to a hundred microseconds (a
-  // whole causal 512 x 512 x 64 problem on one core). The multiply-adds the mask leaves,
-  // at least 2^25 (about 300 microseconds on one core), pay for it.
-  constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 25;
-  const bool large = Q.rows * K.rows * Q.cols / (causal ? 2 : 1) >= kMinWork;
-  const std::size_t count =
-      large ? std::max<std::size_t>(1, std::min<std::size_t>(thread_count, blocks / kMinBlocksPerThread)) : 1;
+  const std::size_t count = weights_threads(Q, K, causal, packed.blocks());
   const bool costliest_first = causal && count > 1;
   std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    std::vector<float> max_storage(packed.block_rows() * lanes + detail::cache_line_floats);
-    float* row_max = detail::align_to_cache_line(max_storage.data());  // for the kernel's aligned loads
-    for (std::size_t taken = next++; taken < blocks; taken = next++) {
-      const std::size_t b = costliest_first ? blocks - 1 - taken : taken;
-      const std::size_t first = b * packed.block_rows();
-      const std::size_t last = std::min(first + packed.block_rows(), A.rows);
-      // Whole tiles (the partial tile copies through a buffer) covering every padded prefix.
-      const std::size_t cols = causal ? std::min(round_up(last, std::max(tile_cols, lanes)), n_k) : n_k;
-      std::fill(row_max, row_max + packed.block_rows() * lanes, -infinity);
-      packed.compute(b, cols, A.data + first * A.cols, A.cols, causal, row_max);
-      // Each row's division waits for its sum (a reduction, then a reciprocal), so it is
-      // done one row late, after the next row's exponentials, which hide that wait: about
-      // 4% of the whole time at causal n = 1024, d = 64. Two rows at a time stay in cache.
-      pending_row pending;
-      for (std::size_t i = first; i < last; ++i) {
-        pending_row now{A.data + i * A.cols, 0, 0.0f};
-        const std::size_t visible = causal ? std::min(i + 1, n_k) : n_k;
-        now.padded = std::min(round_up(visible, lanes), cols);  // [visible, padded) is -inf
-        const float* lane_max = row_max + (i - first) * lanes;
-        const float m = *std::max_element(lane_max, lane_max + lanes);  // NaN-free, or NaN: then not finite
-        if (std::isfinite(m)) {
-          now.sum = kernels.sum_exp_shifted(now.row, m, now.row, now.padded);  // >= 1: exp(m - m) = 1 is in it
-          // NaN: a NaN score, which the max instructions may have skipped.
-        } else {
-          // Its special rows, already final: NaN, or 1 (nothing left to divide).
-          now.sum = std::isnan(softmax_in_place(kernels, now.row, now.padded)) ? quiet_nan : 1.0f;
-        }
-        pending.finish(kernels, n_k);
-        pending = now;
-      }
-      pending.finish(kernels, n_k);
-    }
-  };
+  const auto work = [&] { take_blocks(kernels, packed, A, K.rows, causal, costliest_first, next); };
   std::vector<std::jthread> helpers;
   for (std::size_t t = 1; t < count; ++t) helpers.emplace_back(work);
   work();
