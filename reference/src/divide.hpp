@@ -12,8 +12,8 @@ namespace attn::ref::detail {
 /// x * (1/c) (exact residual r = x - c q, then q + r (1/c)) instead of a slow division;
 /// any lane whose quotient is not a normal float (0, subnormal, inf, NaN) is divided.
 template <class Arch>
-xsimd::batch<float, Arch> quotient(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& divisor,
-                                   const xsimd::batch<float, Arch>& reciprocal) {
+inline xsimd::batch<float, Arch> quotient(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& divisor,
+                                          const xsimd::batch<float, Arch>& reciprocal) {
 #if defined(__FMA__) || defined(__aarch64__)
   using batch = xsimd::batch<float, Arch>;
   const batch q = x * reciprocal;

@@ -10,7 +10,7 @@ namespace attn::ref::detail {
 /// exp(x - n ln 2) for the integer n nearest x / ln 2: the Cody-Waite reduction and the
 /// polynomial of exp_nonpositive().
 template <class Arch>
-xsimd::batch<float, Arch> exp_reduced(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& n) {
+inline xsimd::batch<float, Arch> exp_reduced(const xsimd::batch<float, Arch>& x, const xsimd::batch<float, Arch>& n) {
   using batch = xsimd::batch<float, Arch>;
   batch r = compat::fma(n, batch(-0.693359375f), x);  // exact: ln2_hi has 9 bits
   r = compat::fma(n, batch(2.12194440e-4f), r);       // ln 2 = ln2_hi - 2.12194440e-4
@@ -38,7 +38,7 @@ xsimd::batch<float, Arch> exp_reduced(const xsimd::batch<float, Arch>& x, const 
 /// -inf padding), which made the fused attention_weights' exponentials 2.5x slower. NaN
 /// fails the comparison, so it goes through every step and stays NaN.
 template <class Arch>
-xsimd::batch<float, Arch> exp_nonpositive(const xsimd::batch<float, Arch>& x) {
+inline xsimd::batch<float, Arch> exp_nonpositive(const xsimd::batch<float, Arch>& x) {
   using batch = xsimd::batch<float, Arch>;
   const batch magic(round_to_integer);
   const batch zero(0.0f);
@@ -69,7 +69,7 @@ inline xsimd::batch<float, xsimd::avx512f> exp_nonpositive(const xsimd::batch<fl
 
 /// exp(v - m) for m >= every v (so the exponent is <= 0), -inf giving exactly 0.
 template <class Arch>
-xsimd::batch<float, Arch> exp_shifted(const xsimd::batch<float, Arch>& v, const xsimd::batch<float, Arch>& m) {
+inline xsimd::batch<float, Arch> exp_shifted(const xsimd::batch<float, Arch>& v, const xsimd::batch<float, Arch>& m) {
   return exp_nonpositive(v - m);
 }
 
