@@ -19,9 +19,8 @@ struct score_tile : simd<Arch> {
   using typename base::batch;
   using typename base::batch_bool;
   using base::lanes;
-  using base::load_tail;
-  using base::store_tail;
   using base::iota;
+
   // The score micro-kernel: a tile of tile_rows x (tile_vectors * lanes) accumulators held
   // in registers (24 of 32 on AVX-512, 12 of 16 elsewhere), updated with one broadcast of a
   // Q entry (read from the rows of Q in place) and one FMA per accumulator for each k. The
