@@ -1,9 +1,10 @@
 # cmake -DHTML=<docs/html> -DGENERATED=<docs/generated> -DSOURCE=<project source dir>
 #       -DSTEP_PAGES=<step1_dot,...>
 #       [-DLOCAL_MATHJAX=<dir>] [-DPLOTS=<python>] -P check_docs.cmake
-# The docs were built and hold what the issue promises, checked in the HTML itself (the
+# The docs were built and hold what the course promises its readers, checked in the HTML itself (the
 # browser check, check_browser.py, then looks at it rendered):
-#   - the overview, every step page, the instability analysis and the references exist;
+#   - the overview, every step page, the instability analysis, the references, the worked
+#     examples (the cards) and the design page exist;
 #   - formulas go through MathJax (the cards' beta_ij and alpha_ij on the overview);
 #   - every step page has formulas, its worked example's real output, the answer key's code
 #     and links to the stub, the answer key, the tests (once they exist), the contract and
@@ -17,7 +18,7 @@ macro(fail what)
   list(APPEND failures "${what}")
 endmacro()
 
-foreach(page index instability references sources contract_8hpp reference_8hpp namespaceattn
+foreach(page index instability references worked_examples design sources contract_8hpp reference_8hpp namespaceattn
              namespaceattn_1_1ref ${step_pages})
   if(NOT EXISTS "${HTML}/${page}.html")
     fail("${page}.html is missing; expected Doxygen to generate it from docs/")

@@ -14,7 +14,8 @@
 // turns the scores into attention weights alpha_ij. Everything rests on this loop.
 //
 // ----------------------------------------------------------------------------------------
-// Worked example (the card's vectors; step 2 uses them again)
+// Worked example (the card's vectors; step 2 uses them again; the cards, the course's
+// worked examples, are on docs/worked_examples.md)
 // ----------------------------------------------------------------------------------------
 //     q = [2.0, 0.5,  1.0, -1.5]
 //     k = [1.0, 1.0, -0.5,  2.0]

@@ -17,7 +17,7 @@
 // A score of -inf becomes exp(-inf) = 0 in the softmax: exactly zero attention weight.
 //
 // ----------------------------------------------------------------------------------------
-// Worked example (the card's 4-token sequence)
+// Worked example (the card's 4-token sequence: docs/worked_examples.md)
 // ----------------------------------------------------------------------------------------
 // Rows are queries (position i), columns are keys (position j):
 //

@@ -15,7 +15,7 @@
 //     a_j  =  exp(s_j) / sum_l exp(s_l)
 //
 // ----------------------------------------------------------------------------------------
-// Worked example (from the card)
+// Worked example (from the card: docs/worked_examples.md, the course's worked examples)
 // ----------------------------------------------------------------------------------------
 // Three tokens; the query at position 2 has scores [1.0, 2.0, 3.0] against keys 0, 1, 2.
 //

@@ -9,7 +9,7 @@
 // For any constant c,   exp(s_j + c) / sum_l exp(s_l + c) = e^c exp(s_j) / (e^c sum_l
 // exp(s_l)) = exp(s_j) / sum_l exp(s_l).   So softmax(s + c) = softmax(s): adding the
 // same number to every score of one query leaves its weights unchanged (the card's
-// true/false question: false, they do not change).
+// true/false question on docs/worked_examples.md: false, they do not change).
 //
 // Use it with c = -m, m = max_l s_l:   a_j = exp(s_j - m) / sum_l exp(s_l - m).
 // Every exponent is now <= 0, so exp never overflows, and the largest term is exactly

@@ -18,8 +18,8 @@
 //        J_jl = d a_j / d s_l = a_j (delta_jl - a_l),   i.e.  J = diag(a) - a a^T.
 //    Its trace sum_j a_j (1 - a_j) is 0.4895 for softmax([1,2,3]) but 0.00067 for
 //    softmax([8,16,24]): the gradient through the weights all but vanishes, and
-//    training stalls or lurches. That is the "training instability" of the card, and
-//    why beta_ij divides by sqrt(d).
+//    training stalls or lurches. That is the "training instability" of the card
+//    (docs/worked_examples.md), and why beta_ij divides by sqrt(d).
 //
 //    J for softmax([1, 2, 3]):   [  0.0819  -0.0220  -0.0599 ]
 //                                [ -0.0220   0.1848  -0.1628 ]    each row sums to 0

@@ -139,13 +139,17 @@ TEST_CASE("a single position takes all the weight", "[step4][special]") {
 }
 
 TEST_CASE("an empty row of scores stays empty", "[step4][special]") {
-  std::vector<float> none;
+  // Empty spans and views into a live buffer: nothing beyond them may be touched.
+  std::vector<float> none, beyond{0.5f, -2.0f, 3.0f};
   attn::softmax(none);
   attn::softmax(std::span<float>());
+  attn::softmax(std::span<float>(beyond.data(), 0));
   attn::matrix S(0, 5), T(3, 0);
   attn::softmax_rows(S);
   attn::softmax_rows(T);
-  CHECK(none.empty());
+  attn::softmax_rows(attn::matrix_view{beyond.data(), 0, 3});
+  attn::softmax_rows(attn::matrix_view{beyond.data(), 3, 0});
+  CHECK(beyond == std::vector<float>{0.5f, -2.0f, 3.0f});
 }
 
 TEST_CASE("-inf scores get weight exactly 0", "[step4][special]") {

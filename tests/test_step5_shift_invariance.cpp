@@ -6,7 +6,6 @@
 #include <attn/attn.hpp>
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -98,9 +97,8 @@ TEST_CASE("adding a constant to one query's scores leaves its weights unchanged 
 }
 
 TEST_CASE("the naive softmax of [1000, 1001, 1002] overflows, the stable one gives softmax([0, 1, 2])", "[step5][card]") {
-  // exp(1000) is far beyond FLT_MAX: the naive formula computes inf / inf = NaN.
-  CHECK(std::isinf(std::exp(1000.0f)));
-  CHECK(std::isnan(std::exp(1000.0f) / (std::exp(1000.0f) + std::exp(1001.0f) + std::exp(1002.0f))));
+  // exp(1000) is far beyond FLT_MAX: the naive formula computes inf / inf = NaN. That is a
+  // fact of float arithmetic, not of the student's code, so only the stable softmax is checked.
   const std::vector<float> scores{1000.0f, 1001.0f, 1002.0f};
   const std::vector<float> small{0.0f, 1.0f, 2.0f};
   const auto exact = oracle::softmax(small);
@@ -114,9 +112,8 @@ TEST_CASE("the naive softmax of [1000, 1001, 1002] overflows, the stable one giv
 }
 
 TEST_CASE("float exp overflows just above ln(FLT_MAX) = 88.7228; the stable softmax never does", "[step5][special]") {
-  ATTN_CHECK_CLOSE("ln(FLT_MAX) (4 decimals)", 88.7228, std::log(static_cast<double>(FLT_MAX)), tol::card(4));
-  CHECK(std::isfinite(std::exp(88.72f)));
-  CHECK(std::isinf(std::exp(88.73f)));
+  // ln(FLT_MAX) = 88.7228: float exp(88.72) is finite and exp(88.73) is inf. The rows
+  // straddle that edge; only the student's functions are checked, not the library's exp.
   const std::vector<std::vector<float>> rows{
       {88.72f, 88.73f},
       {89.0f, 88.0f, 90.0f},
@@ -364,11 +361,18 @@ TEST_CASE("a NaN in one query makes that query's weights NaN and no others", "[s
   ATTN_CHECK_ALL_CLOSE("attention weights of the query holding NaN", std::vector<float>(4, qnan), A.row(1), 0.0,
                        inputs().add("Q", Q).add("K", K));
   for (const std::size_t i : {0u, 2u}) {
-    double sum = 0.0;
-    for (float w : A.row(i)) sum += w;
-    INFO("query " << i << " holds no NaN; its weights must be finite and sum to about 1");
-    CHECK(std::isfinite(sum));
+    for (const float w : A.row(i)) {
+      INFO("query " << i << " holds no NaN; the NaN of query 1 must not reach its weights");
+      CHECK(std::isfinite(w));
+    }
   }
+  // Their values: the same queries without the NaN one, against the reference within the bound.
+  attn::matrix clean(2, 5);
+  for (std::size_t t = 0; t < 5; ++t) {
+    clean(0, t) = Q(0, t);
+    clean(1, t) = Q(2, t);
+  }
+  check_attention(clean, K, false);
 }
 
 TEST_CASE("attention_weights refuses mismatched shapes", "[step5][input]") {
@@ -385,9 +389,11 @@ TEST_CASE("attention_weights refuses mismatched shapes", "[step5][input]") {
 }
 
 TEST_CASE("an empty row has no weights and its log-sum-exp is -inf", "[step5][special]") {
-  std::vector<float> none;
+  // An empty span into a live buffer: stable_softmax must not touch the entries beyond it.
+  std::vector<float> none, beyond{0.5f, -2.0f};
   attn::stable_softmax(none);
-  CHECK(none.empty());
+  attn::stable_softmax(std::span<float>(beyond.data(), 0));
+  CHECK(beyond == std::vector<float>{0.5f, -2.0f});
   ATTN_CHECK_CLOSE("log_sum_exp([])", -inf, attn::log_sum_exp(none), 0.0);
 }
 
