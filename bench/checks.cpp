@@ -3,6 +3,7 @@
 
 #include <attn/attn.hpp>
 
+#include "support/close.hpp"
 #include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
@@ -20,9 +21,10 @@ namespace oracle = attn::test::oracle;
 
 constexpr float kMinusInf = -std::numeric_limits<float>::infinity();
 
-/// "" when |got - expected| <= bound (NaN never is), else the sentence that says why not.
+/// "" when `got` is within `bound` of `expected` (support/close.hpp; the inputs here are finite,
+/// so NaN or an infinity never is), else the sentence that says why not.
 std::string compare(const std::string& where, double got, double expected, double bound, bool is_reference) {
-  if (std::fabs(got - expected) <= bound) return "";
+  if (attn::test::close(expected, got, bound, attn::test::specials::rejected)) return "";
   std::ostringstream out;
   out.precision(9);
   out << where << " is " << got << " but the " << (is_reference ? "double-precision oracle" : "reference")

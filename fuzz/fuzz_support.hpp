@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "support/close.hpp"
 #include "support/tolerances.hpp"
 
 namespace attn::fuzz {
@@ -169,13 +170,9 @@ inline bool same(float a, float b) {
   return (std::isnan(a) && std::isnan(b)) || std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
 }
 
-/// The rule of tests/support/compare.hpp: NaN needs NaN, an infinity the same infinity,
+/// The one rule of tests/support/close.hpp: NaN needs NaN, an infinity the same infinity,
 /// a finite value a finite value within `bound` (0: exactly).
-inline bool close(double expected, float actual, double bound) {
-  if (std::isnan(expected)) return std::isnan(actual);
-  if (std::isinf(expected)) return static_cast<double>(actual) == expected;
-  return std::isfinite(actual) && std::fabs(static_cast<double>(actual) - expected) <= bound;
-}
+using test::close;
 
 /// sum_i |q_i k_i| over the products of finite factors (exact in double), and whether a
 /// factor is infinite or NaN.

@@ -52,7 +52,7 @@ void check_state(const std::string& what, std::span<const float> x, const attn::
 bool check_part(const std::string& what, std::span<const float> x, const attn::online_softmax& s) {
   check_state(what, x, s);
   const auto [m, l] = exact_state(x);
-  return attn::test::detail::close(m, s.max, 0.0) && attn::test::detail::close(l, s.sum, tol::online_sum(x, l, 1));
+  return attn::test::close(m, s.max, 0.0) && attn::test::close(l, s.sum, tol::online_sum(x, l, 1));
 }
 
 }  // namespace

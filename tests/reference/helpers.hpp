@@ -15,6 +15,7 @@
 
 #include <attn/attn.hpp>
 
+#include "support/close.hpp"
 #include "support/seed.hpp"
 
 namespace attn::test::reference {
@@ -76,22 +77,15 @@ inline std::vector<float> normal_row(std::mt19937_64& rng, std::size_t n, float 
   return x;
 }
 
-/// Element-wise comparison against the oracle: NaN must be NaN, an infinity the same
-/// infinity, anything else within `bound` (0 means exactly). Keeps the first mismatches.
+/// Element-wise comparison against the oracle by the one rule (support/close.hpp: NaN must be
+/// NaN, an infinity the same infinity, anything else within `bound`, 0 means exactly). Keeps
+/// the first mismatches.
 class comparison {
  public:
   explicit comparison(std::string context) : context_(std::move(context)) {}
 
   void element(std::size_t index, float actual, double expected, double bound) {
-    bool ok;
-    if (std::isnan(expected)) {
-      ok = std::isnan(actual);
-    } else if (std::isinf(expected)) {
-      ok = static_cast<double>(actual) == expected;
-    } else {
-      ok = std::isfinite(actual) && std::fabs(static_cast<double>(actual) - expected) <= bound;
-    }
-    if (ok) return;
+    if (test::close(expected, actual, bound)) return;
     if (++failures_ <= kShown) {
       std::ostringstream line;
       line.precision(9);

@@ -10,9 +10,9 @@
 //   ATTN_REQUIRE_INVALID(expr, "scores", 2, 3)         std::invalid_argument naming the function
 //                                                      and the sizes (whole name, whole numbers)
 //
-// The rules, whatever the bound: a NaN expected needs a NaN actual; an infinity expected
-// needs the same infinity; a finite expected needs a finite actual; a bound of 0 asks for
-// the exact value (masked weights are exactly 0).
+// The rules, whatever the bound (support/close.hpp): a NaN expected needs a NaN actual; an
+// infinity expected needs the same infinity; a finite expected needs a finite actual; a
+// bound of 0 asks for the exact value (masked weights are exactly 0).
 #pragma once
 
 #include <algorithm>
@@ -31,6 +31,7 @@
 #include <attn/matrix.hpp>
 
 #include "support/catch.hpp"
+#include "support/close.hpp"
 #include "support/diagnosis.hpp"
 #include "support/seed.hpp"
 
@@ -114,14 +115,6 @@ struct verdict {
 
 namespace detail {
 
-/// Does `actual` stand for `expected` within `bound`? (The rules in the file comment.)
-inline bool close(double expected, double actual, double bound) {
-  if (std::isnan(expected)) return std::isnan(actual);
-  if (std::isinf(expected)) return actual == expected;
-  if (!std::isfinite(actual)) return false;
-  return std::fabs(actual - expected) <= bound;
-}
-
 inline std::string error_text(double expected, double actual, double bound) {
   std::string s = "    expected   " + fmt(expected) + "\n    actual     " + fmt(actual) + "\n";
   if (std::isnan(expected)) return s + "    NaN in must give NaN out\n";
@@ -159,7 +152,7 @@ inline verdict compare_elements(std::string_view what, std::span<const double> e
   std::size_t mismatches = 0;
   for (std::size_t k = 0; k < expected.size(); ++k) {
     const double b = bounds.size() == 1 ? bounds[0] : bounds[k];
-    if (!detail::close(expected[k], actual[k], b)) {
+    if (!close(expected[k], actual[k], b)) {
       if (mismatches++ == 0) first = k;
     }
   }
@@ -336,11 +329,14 @@ inline std::string refusal_failure(std::string_view expr, const refusal& r, std:
 /// refused is not worth checking.
 #define ATTN_REQUIRE_INVALID(expr, function, first_size, ...)                                   \
   do {                                                                                          \
+    const std::string_view attn_function_ = (function);                                         \
     const std::initializer_list<std::size_t> attn_sizes_{first_size __VA_OPT__(, ) __VA_ARGS__}; \
+    const ::attn::test::refusal attn_refusal_ =                                                 \
+        ::attn::test::refusal_of([&] { static_cast<void>(expr); });                             \
     const std::string attn_failure_ = ::attn::test::refusal_failure(                            \
-        #expr, ::attn::test::refusal_of([&] { static_cast<void>(expr); }), (function),          \
+        #expr, attn_refusal_, attn_function_,                                                   \
         std::span<const std::size_t>(attn_sizes_.begin(), attn_sizes_.size()));                 \
     if (!attn_failure_.empty()) FAIL(attn_failure_);                                            \
-    SUCCEED("refused, naming " << (function) << " and the sizes "                               \
+    SUCCEED("refused, naming " << attn_function_ << " and the sizes "                           \
                                << ::attn::test::and_list({attn_sizes_.begin(), attn_sizes_.size()})); \
   } while (false)

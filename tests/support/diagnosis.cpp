@@ -38,6 +38,7 @@
 // The summary after the run picks the fewest mistakes that explain every diagnosed check
 // (greedily, the one explaining most first); among equals, the one that defines no wrong
 // function whose checks never failed; still equal: "one of" them.
+#include "support/close.hpp"
 #include "support/diagnosis_log.hpp"
 
 #include <algorithm>
@@ -138,7 +139,7 @@ local_result run_entry(const cat::entry& e, const call_record& c) {
 /// Same value, bit for bit (NaN matching NaN).
 bool same(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
-using attn::test::detail::close;  // compare.hpp's rule: NaN for NaN, infinities exactly
+using attn::test::close;  // support/close.hpp's rule: NaN for NaN, infinities exactly
 
 struct finding {
   std::set<std::size_t> entries;     ///< catalogue indices that reproduce this failure
