@@ -149,9 +149,11 @@ class BuildResult:
     output: str
 
 
-def run(cmd: list[str], cwd: Path = ROOT, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path = ROOT, timeout: float | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs cmd, its output and errors together; env: variables added to this process's."""
     return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env={**os.environ, **env} if env else None)
 
 
 def configure(preset: str, extra: list[str] | None = None) -> BuildResult:

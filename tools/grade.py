@@ -289,7 +289,8 @@ class GradingBuild:
         if not built.ok:
             raise RuntimeError(f"building the grader's sandbox program in {self.dir} failed:\n"
                                f"{course.compiler_errors(built.output) or built.output[-3000:]}")
-        check = course.run([str(self.sandbox_program), "--check"])
+        check = course.run([str(self.sandbox_program), "--check"],
+                           env=SANITIZER_ENV if self.sanitize else None)
         if check.returncode != 0:
             raise RuntimeError(f"{NO_SANDBOX}:\n{check.stdout.strip()}")
 
@@ -483,6 +484,8 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
     started = time.monotonic()
     assert unit.exe is not None and unit.runner is not None
     env = {"ATTN_RUNNER": str(unit.runner), "ATTN_TIME_BUDGET": f"{unit.step.timeout:g}"}
+    if build.sanitize:
+        env.update(SANITIZER_ENV)
     if build.sandbox:
         env["ATTN_SANDBOX"] = str(build.sandbox_program)
         if build.sanitize:
@@ -661,8 +664,6 @@ def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: 
     """Grades (name, exercises folder, report folder) in turn: builds one submission while
     the test programs of earlier ones run, at most `jobs` at a time. One submission's failure
     never stops the rest; every unit of every submission is reported."""
-    if build.sanitize:
-        os.environ.update(SANITIZER_ENV)
     subs: list[Submission] = []
     pending: list[tuple[Submission, list[concurrent.futures.Future], Path]] = []
     with build.locked(), tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp, \
