@@ -357,19 +357,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
     mtimes = _exercise_mtimes()
     how = "file events (inotifywait)" if shutil.which("inotifywait") else f"polling every {args.poll:g} s"
     while True:
-        current = step
-        if current is None:  # the first step that does not pass yet
-            for s in steps:
-                r = course.step_status(STUDENT, "exercises", s, steps)
-                if r.status != "passed":
-                    current = s
-                    break
-            if current is None:
-                print(style("Every step passes. Well done!", "32;1"))
-                return 0
-        started = time.monotonic()
-        r = course.step_status(STUDENT, "exercises", current, steps)
-        took = time.monotonic() - started
+        # The given step, or the first that does not pass yet: each step runs once per save
+        # (the verdict shown is the one that chose the step, not a second run of it).
+        for s in [step] if step is not None else steps:
+            started = time.monotonic()
+            r = course.step_status(STUDENT, "exercises", s, steps)
+            took = time.monotonic() - started
+            if step is not None or r.status != "passed":
+                current = s
+                break
+        else:
+            print(style("Every step passes. Well done!", "32;1"))
+            return 0
         terminal = sys.stdout.isatty()
         if terminal:
             print("\033[H\033[2J", end="")  # a fresh screen for each verdict
