@@ -51,12 +51,16 @@ class Style:
     def __call__(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
+    @staticmethod
+    def colour(status: course.Status) -> str:
+        """The terminal colour of a status: green passed, yellow failing, dim not started, else red."""
+        return {course.Status.PASSED: "32", course.Status.FAILING: "33", course.Status.NOT_STARTED: "2"}.get(status, "31")
+
     def status(self, result: course.StepResult) -> str:
-        text = result.status
-        if result.status == "failing":
-            text = f"failing ({result.passed} of {result.total} test cases pass)"
-        code = {"passed": "32", "failing": "33", "not started": "2"}.get(result.status, "31")
-        return self(text, code)
+        text = str(result.status)
+        if result.status == course.Status.FAILING:
+            text = f"failing ({result.tally()})"
+        return self(text, self.colour(result.status))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -176,10 +180,9 @@ def _without_judge_notes(text: str) -> list[str]:
 
 def _head(r: course.StepResult, style: Style, width: int, prefix: str = "") -> list[str]:
     s = r.step
-    code = {"passed": "32", "failing": "33", "not started": "2"}.get(r.status, "31")
-    line = f"{prefix}Step {s.number} ({s.title}): {style(r.status, code + ';1')}"
-    if r.status in ("passed", "failing", "not started"):
-        line += f", {r.passed} of {r.total} test cases pass"
+    line = f"{prefix}Step {s.number} ({s.title}): {style(str(r.status), style.colour(r.status) + ';1')}"
+    if r.status.counted:
+        line += f", {r.tally()}"
     line += f", {r.points:g}/{s.points:g} points"
     lines = [line]
     if r.cases:

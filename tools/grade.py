@@ -44,7 +44,9 @@ COMPILER_LIMIT = 3000   # characters of a compiler's message in a report
 STEP_FILE_LIMIT = 256 * 1024  # bytes: a larger step file is refused, not compiled
 FAILURE_LIMIT = 1500    # characters of one failure message
 FAILURES_SHOWN = 10     # failure messages shown per unit
-ZERO_STATUSES = ("does not compile", "refused", "timed out", "crashed", "memory error", "no tests", "not graded")
+ZERO_STATUSES = frozenset({course.Status.DOES_NOT_COMPILE, course.Status.REFUSED, course.Status.TIMED_OUT,
+                           course.Status.CRASHED, course.Status.MEMORY_ERROR, course.Status.NO_TESTS,
+                           course.Status.NOT_GRADED})
 COMMAND_LINE = re.compile(r"^(: && )?(\S*attn_sandbox --compile -- )?\S*(c\+\+|g\+\+|clang\+\+|cc|ld)(-[\d.]+)?\s.*\s-o\s")  # a build command
 SANITIZER_START = re.compile(r"^(==\d+==ERROR: \w+Sanitizer.*|.*: runtime error: .*)$", re.M)
 # ASan reports a memory error and exits 1 (no core dump); UBSan stops at the first error.
@@ -106,12 +108,7 @@ class Unit:
         """What the student (or, for hidden units, the instructor) reads about this unit."""
         r = self.result
         assert r is not None
-        if r.status == "passed":
-            head = f"passed: all {r.total} test cases pass"
-        elif r.status in ("failing", "not started"):
-            head = f"{r.status}: {r.passed} of {r.total} test cases pass"
-        else:
-            head = r.status
+        head = f"{r.status}: {r.tally()}" if r.status.counted else str(r.status)
         parts = [f"{head} ({self.score:g}/{self.step.points:g} points)"]
         if r.cases and r.status != "passed":
             parts[0] += "\n" + r.kind_summary()
@@ -496,7 +493,7 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
     if report:
         notes.append("the sanitizer stopped the student's code:\n" + report)
         if r.status not in ("timed out", "crashed"):
-            r.status = "memory error"
+            r.status = course.Status.MEMORY_ERROR
     crashes = sum("the student's code crashed" in f or "ended the runner" in f for f in r.failures)
     if crashes:
         notes.append(f"the student's code crashed or exited in {crashes} test case(s); each cost "
@@ -522,21 +519,24 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
 # ---------------------------------------------------------------------------- reports
 
 
+STATUS_WIDTH = 36  # "failing (nnn of nnn test cases pass)"
+
+
 def table(sub: Submission, seed: int) -> str:
     width = max(len(u.name) for u in sub.units)
     lines = [f"Grading {sub.name} ({sub.exercises}), random seed {seed}", ""]
-    lines.append(f"  {'unit':<{width}}  {'status':<34} points")
+    lines.append(f"  {'unit':<{width}}  {'status':<{STATUS_WIDTH}} points")
     for u in sub.units:
         r = u.result
-        status = r.status if r else "not graded"
-        if r and r.status == "failing":
-            status = f"failing ({r.passed} of {r.total} pass)"
-        lines.append(f"  {u.name:<{width}}  {status:<34} {u.score:g}/{u.step.points:g}")
+        status = str(r.status) if r else str(course.Status.NOT_GRADED)
+        if r and r.status == course.Status.FAILING:
+            status = f"failing ({r.tally()})"
+        lines.append(f"  {u.name:<{width}}  {status:<{STATUS_WIDTH}} {u.score:g}/{u.step.points:g}")
         if r and r.status in ("failing", "memory error") and r.cases:
             lines += textwrap.wrap(r.kind_summary(), 100, initial_indent="      ", subsequent_indent="        ")
         if r and r.diagnoses:
             lines.append(f"      {r.diagnoses[0].short}")
-    lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
+    lines.append(f"  {'total':<{width}}  {'':<{STATUS_WIDTH}} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
     for note in ([sub.error] if sub.error else []) + sub.notes:
         lines.append(f"  note: {note}")
     details = [u for u in sub.units if u.result and u.result.status in ZERO_STATUSES and u.result.detail]
