@@ -203,6 +203,19 @@ def make_units(steps: list[course.Step], hidden_dir: Path | None) -> list[Unit]:
 # ---------------------------------------------------------------------------- the build
 
 
+GRADING_PRESET = "grading"  # the configure preset in CMakePresets.json
+
+
+def grading_preset() -> dict:
+    """The grading configure preset, as CMakePresets.json has it."""
+    presets = json.loads((course.ROOT / "CMakePresets.json").read_text())["configurePresets"]
+    found = [p for p in presets if p["name"] == GRADING_PRESET]
+    if not found:
+        raise RuntimeError(f"CMakePresets.json has no configure preset \"{GRADING_PRESET}\"; "
+                           f"the grader configures its build with it")
+    return found[0]
+
+
 class GradingBuild:
     """One configured build of the exercises flavour whose ATTN_EXERCISES_DIR is a staging
     folder, <build>/submission. Each submission's step files are copied there in turn (only
@@ -229,15 +242,10 @@ class GradingBuild:
         return self.dir / "tests" / "attn_sandbox"
 
     def settings(self) -> list[str]:
-        flags = [f"-DATTN_EXERCISES_DIR={self.staging}",
-                 "-DATTN_FLAVOURS=exercises",
-                 "-DATTN_BUILD_TESTS=ON",
-                 "-DATTN_BUILD_REFERENCE_TESTS=OFF",
-                 "-DATTN_BUILD_TOOLS=OFF",
-                 "-DATTN_BUILD_BENCHMARKS=OFF",
-                 "-DATTN_BUILD_DOCS=OFF",
-                 "-DATTN_WARNINGS_AS_ERRORS=OFF",
-                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+        """The configure command's arguments after `cmake`: the "grading" preset of
+        CMakePresets.json (the fixed settings) and what this grading adds to it."""
+        flags = ["--preset", GRADING_PRESET,
+                 f"-DATTN_EXERCISES_DIR={self.staging}",
                  f"-DATTN_SANITIZE={'address,undefined' if self.sanitize else ''}",
                  f"-DATTN_HIDDEN_TESTS_DIR={self.hidden_dir or ''}",
                  f"-DATTN_SANDBOX_COMPILE={'ON' if self.sandbox else 'OFF'}"]
@@ -262,12 +270,14 @@ class GradingBuild:
         for step in self.steps:
             if not (self.staging / step.file).exists():
                 write_if_changed(self.staging / step.file, self.stub(step.number))
+        # The preset's own settings go into the stamp too: a change to it reconfigures.
+        settings_text = "\n".join(settings + [json.dumps(grading_preset(), sort_keys=True)])
         if (self.dir / "CMakeCache.txt").exists() and stamp.exists() \
-                and stamp.read_text() == "\n".join(settings):
+                and stamp.read_text() == settings_text:
             return
         for step in self.steps:
             write_if_changed(self.staging / step.file, self.stub(step.number))
-        cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]
+        cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]  # -S, -B: the preset has neither
         if not (self.dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             cmd += ["-G", "Ninja"]
         proc = course.run(cmd)
@@ -276,7 +286,7 @@ class GradingBuild:
                 raise RuntimeError(NO_SANDBOX + " (bubblewrap or libseccomp is missing: "
                                    "sudo apt-get install bubblewrap libseccomp-dev)")
             raise RuntimeError(f"configuring the grading build failed:\n{proc.stdout[-4000:]}")
-        stamp.write_text("\n".join(settings))
+        stamp.write_text(settings_text)
 
     def check_sandbox(self) -> None:
         """Stops grading, saying why, unless the sandbox works here (or --no-sandbox)."""
