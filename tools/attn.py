@@ -51,12 +51,16 @@ class Style:
     def __call__(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
+    @staticmethod
+    def colour(status: course.Status) -> str:
+        """The terminal colour of a status: green passed, yellow failing, dim not started, else red."""
+        return {course.Status.PASSED: "32", course.Status.FAILING: "33", course.Status.NOT_STARTED: "2"}.get(status, "31")
+
     def status(self, result: course.StepResult) -> str:
-        text = result.status
-        if result.status == "failing":
-            text = f"failing ({result.passed} of {result.total} test cases pass)"
-        code = {"passed": "32", "failing": "33", "not started": "2"}.get(result.status, "31")
-        return self(text, code)
+        text = str(result.status)
+        if result.status == course.Status.FAILING:
+            text = f"failing ({result.tally()})"
+        return self(text, self.colour(result.status))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -176,10 +180,9 @@ def _without_judge_notes(text: str) -> list[str]:
 
 def _head(r: course.StepResult, style: Style, width: int, prefix: str = "") -> list[str]:
     s = r.step
-    code = {"passed": "32", "failing": "33", "not started": "2"}.get(r.status, "31")
-    line = f"{prefix}Step {s.number} ({s.title}): {style(r.status, code + ';1')}"
-    if r.status in ("passed", "failing", "not started"):
-        line += f", {r.passed} of {r.total} test cases pass"
+    line = f"{prefix}Step {s.number} ({s.title}): {style(str(r.status), style.colour(r.status) + ';1')}"
+    if r.status.counted:
+        line += f", {r.tally()}"
     line += f", {r.points:g}/{s.points:g} points"
     lines = [line]
     if r.cases:
@@ -357,19 +360,18 @@ def cmd_watch(args: argparse.Namespace) -> int:
     mtimes = _exercise_mtimes()
     how = "file events (inotifywait)" if shutil.which("inotifywait") else f"polling every {args.poll:g} s"
     while True:
-        current = step
-        if current is None:  # the first step that does not pass yet
-            for s in steps:
-                r = course.step_status(STUDENT, "exercises", s, steps)
-                if r.status != "passed":
-                    current = s
-                    break
-            if current is None:
-                print(style("Every step passes. Well done!", "32;1"))
-                return 0
-        started = time.monotonic()
-        r = course.step_status(STUDENT, "exercises", current, steps)
-        took = time.monotonic() - started
+        # The given step, or the first that does not pass yet: each step runs once per save
+        # (the verdict shown is the one that chose the step, not a second run of it).
+        for s in [step] if step is not None else steps:
+            started = time.monotonic()
+            r = course.step_status(STUDENT, "exercises", s, steps)
+            took = time.monotonic() - started
+            if step is not None or r.status != "passed":
+                current = s
+                break
+        else:
+            print(style("Every step passes. Well done!", "32;1"))
+            return 0
         terminal = sys.stdout.isatty()
         if terminal:
             print("\033[H\033[2J", end="")  # a fresh screen for each verdict

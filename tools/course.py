@@ -3,6 +3,7 @@ classifying the result. Used by the student CLI (tools/attn.py); no third-party 
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import re
@@ -149,9 +150,11 @@ class BuildResult:
     output: str
 
 
-def run(cmd: list[str], cwd: Path = ROOT, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path = ROOT, timeout: float | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs cmd, its output and errors together; env: variables added to this process's."""
     return subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env={**os.environ, **env} if env else None)
 
 
 def configure(preset: str, extra: list[str] | None = None) -> BuildResult:
@@ -287,10 +290,30 @@ class Diagnosis:
         return "looks like one of: " + "; ".join(f"{m.name} ({m.hint_command})" for m in self.one_of)
 
 
+class Status(enum.StrEnum):
+    """A step's (or a graded unit's) outcome. A str, so reports and JSON show its value."""
+    PASSED = "passed"
+    FAILING = "failing"
+    NOT_STARTED = "not started"
+    DOES_NOT_COMPILE = "does not compile"
+    REFUSED = "refused"
+    BLOCKED = "blocked"
+    TIMED_OUT = "timed out"
+    CRASHED = "crashed"
+    MEMORY_ERROR = "memory error"
+    NO_TESTS = "no tests"
+    NOT_GRADED = "not graded"
+
+    @property
+    def counted(self) -> bool:
+        """Whether the tests ran to the end, so that the passing ones can be counted."""
+        return self in (Status.PASSED, Status.FAILING, Status.NOT_STARTED)
+
+
 @dataclass
 class StepResult:
     step: Step
-    status: str               # passed | failing | not started | does not compile | refused | blocked | timed out | crashed | memory error
+    status: Status            # a Status value; a plain string is converted (and an unknown one refused)
     passed: int = 0           # test cases passed
     total: int = 0            # test cases run
     detail: str = ""          # compiler message, crash description, ...
@@ -299,6 +322,13 @@ class StepResult:
     cases: list[CaseResult] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)  # most important first
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+
+    def tally(self) -> str:
+        """How many test cases pass, said this one way in every report: "3 of 7 test cases pass"."""
+        return f"{self.passed} of {self.total} test cases pass"
 
     @property
     def points(self) -> float:

@@ -44,7 +44,9 @@ COMPILER_LIMIT = 3000   # characters of a compiler's message in a report
 STEP_FILE_LIMIT = 256 * 1024  # bytes: a larger step file is refused, not compiled
 FAILURE_LIMIT = 1500    # characters of one failure message
 FAILURES_SHOWN = 10     # failure messages shown per unit
-ZERO_STATUSES = ("does not compile", "refused", "timed out", "crashed", "memory error", "no tests", "not graded")
+ZERO_STATUSES = frozenset({course.Status.DOES_NOT_COMPILE, course.Status.REFUSED, course.Status.TIMED_OUT,
+                           course.Status.CRASHED, course.Status.MEMORY_ERROR, course.Status.NO_TESTS,
+                           course.Status.NOT_GRADED})
 COMMAND_LINE = re.compile(r"^(: && )?(\S*attn_sandbox --compile -- )?\S*(c\+\+|g\+\+|clang\+\+|cc|ld)(-[\d.]+)?\s.*\s-o\s")  # a build command
 SANITIZER_START = re.compile(r"^(==\d+==ERROR: \w+Sanitizer.*|.*: runtime error: .*)$", re.M)
 # ASan reports a memory error and exits 1 (no core dump); UBSan stops at the first error.
@@ -106,12 +108,7 @@ class Unit:
         """What the student (or, for hidden units, the instructor) reads about this unit."""
         r = self.result
         assert r is not None
-        if r.status == "passed":
-            head = f"passed: all {r.total} test cases pass"
-        elif r.status in ("failing", "not started"):
-            head = f"{r.status}: {r.passed} of {r.total} test cases pass"
-        else:
-            head = r.status
+        head = f"{r.status}: {r.tally()}" if r.status.counted else str(r.status)
         parts = [f"{head} ({self.score:g}/{self.step.points:g} points)"]
         if r.cases and r.status != "passed":
             parts[0] += "\n" + r.kind_summary()
@@ -206,6 +203,19 @@ def make_units(steps: list[course.Step], hidden_dir: Path | None) -> list[Unit]:
 # ---------------------------------------------------------------------------- the build
 
 
+GRADING_PRESET = "grading"  # the configure preset in CMakePresets.json
+
+
+def grading_preset() -> dict:
+    """The grading configure preset, as CMakePresets.json has it."""
+    presets = json.loads((course.ROOT / "CMakePresets.json").read_text())["configurePresets"]
+    found = [p for p in presets if p["name"] == GRADING_PRESET]
+    if not found:
+        raise RuntimeError(f"CMakePresets.json has no configure preset \"{GRADING_PRESET}\"; "
+                           f"the grader configures its build with it")
+    return found[0]
+
+
 class GradingBuild:
     """One configured build of the exercises flavour whose ATTN_EXERCISES_DIR is a staging
     folder, <build>/submission. Each submission's step files are copied there in turn (only
@@ -232,15 +242,10 @@ class GradingBuild:
         return self.dir / "tests" / "attn_sandbox"
 
     def settings(self) -> list[str]:
-        flags = [f"-DATTN_EXERCISES_DIR={self.staging}",
-                 "-DATTN_FLAVOURS=exercises",
-                 "-DATTN_BUILD_TESTS=ON",
-                 "-DATTN_BUILD_REFERENCE_TESTS=OFF",
-                 "-DATTN_BUILD_TOOLS=OFF",
-                 "-DATTN_BUILD_BENCHMARKS=OFF",
-                 "-DATTN_BUILD_DOCS=OFF",
-                 "-DATTN_WARNINGS_AS_ERRORS=OFF",
-                 "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+        """The configure command's arguments after `cmake`: the "grading" preset of
+        CMakePresets.json (the fixed settings) and what this grading adds to it."""
+        flags = ["--preset", GRADING_PRESET,
+                 f"-DATTN_EXERCISES_DIR={self.staging}",
                  f"-DATTN_SANITIZE={'address,undefined' if self.sanitize else ''}",
                  f"-DATTN_HIDDEN_TESTS_DIR={self.hidden_dir or ''}",
                  f"-DATTN_SANDBOX_COMPILE={'ON' if self.sandbox else 'OFF'}"]
@@ -265,12 +270,14 @@ class GradingBuild:
         for step in self.steps:
             if not (self.staging / step.file).exists():
                 write_if_changed(self.staging / step.file, self.stub(step.number))
+        # The preset's own settings go into the stamp too: a change to it reconfigures.
+        settings_text = "\n".join(settings + [json.dumps(grading_preset(), sort_keys=True)])
         if (self.dir / "CMakeCache.txt").exists() and stamp.exists() \
-                and stamp.read_text() == "\n".join(settings):
+                and stamp.read_text() == settings_text:
             return
         for step in self.steps:
             write_if_changed(self.staging / step.file, self.stub(step.number))
-        cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]
+        cmd = ["cmake", "-S", str(course.ROOT), "-B", str(self.dir), *settings]  # -S, -B: the preset has neither
         if not (self.dir / "CMakeCache.txt").exists() and shutil.which("ninja"):
             cmd += ["-G", "Ninja"]
         proc = course.run(cmd)
@@ -279,7 +286,7 @@ class GradingBuild:
                 raise RuntimeError(NO_SANDBOX + " (bubblewrap or libseccomp is missing: "
                                    "sudo apt-get install bubblewrap libseccomp-dev)")
             raise RuntimeError(f"configuring the grading build failed:\n{proc.stdout[-4000:]}")
-        stamp.write_text("\n".join(settings))
+        stamp.write_text(settings_text)
 
     def check_sandbox(self) -> None:
         """Stops grading, saying why, unless the sandbox works here (or --no-sandbox)."""
@@ -289,7 +296,8 @@ class GradingBuild:
         if not built.ok:
             raise RuntimeError(f"building the grader's sandbox program in {self.dir} failed:\n"
                                f"{course.compiler_errors(built.output) or built.output[-3000:]}")
-        check = course.run([str(self.sandbox_program), "--check"])
+        check = course.run([str(self.sandbox_program), "--check"],
+                           env=SANITIZER_ENV if self.sanitize else None)
         if check.returncode != 0:
             raise RuntimeError(f"{NO_SANDBOX}:\n{check.stdout.strip()}")
 
@@ -483,6 +491,8 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
     started = time.monotonic()
     assert unit.exe is not None and unit.runner is not None
     env = {"ATTN_RUNNER": str(unit.runner), "ATTN_TIME_BUDGET": f"{unit.step.timeout:g}"}
+    if build.sanitize:
+        env.update(SANITIZER_ENV)
     if build.sandbox:
         env["ATTN_SANDBOX"] = str(build.sandbox_program)
         if build.sanitize:
@@ -493,7 +503,7 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
     if report:
         notes.append("the sanitizer stopped the student's code:\n" + report)
         if r.status not in ("timed out", "crashed"):
-            r.status = "memory error"
+            r.status = course.Status.MEMORY_ERROR
     crashes = sum("the student's code crashed" in f or "ended the runner" in f for f in r.failures)
     if crashes:
         notes.append(f"the student's code crashed or exited in {crashes} test case(s); each cost "
@@ -519,21 +529,24 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
 # ---------------------------------------------------------------------------- reports
 
 
+STATUS_WIDTH = 36  # "failing (nnn of nnn test cases pass)"
+
+
 def table(sub: Submission, seed: int) -> str:
     width = max(len(u.name) for u in sub.units)
     lines = [f"Grading {sub.name} ({sub.exercises}), random seed {seed}", ""]
-    lines.append(f"  {'unit':<{width}}  {'status':<34} points")
+    lines.append(f"  {'unit':<{width}}  {'status':<{STATUS_WIDTH}} points")
     for u in sub.units:
         r = u.result
-        status = r.status if r else "not graded"
-        if r and r.status == "failing":
-            status = f"failing ({r.passed} of {r.total} pass)"
-        lines.append(f"  {u.name:<{width}}  {status:<34} {u.score:g}/{u.step.points:g}")
+        status = str(r.status) if r else str(course.Status.NOT_GRADED)
+        if r and r.status == course.Status.FAILING:
+            status = f"failing ({r.tally()})"
+        lines.append(f"  {u.name:<{width}}  {status:<{STATUS_WIDTH}} {u.score:g}/{u.step.points:g}")
         if r and r.status in ("failing", "memory error") and r.cases:
             lines += textwrap.wrap(r.kind_summary(), 100, initial_indent="      ", subsequent_indent="        ")
         if r and r.diagnoses:
             lines.append(f"      {r.diagnoses[0].short}")
-    lines.append(f"  {'total':<{width}}  {'':<34} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
+    lines.append(f"  {'total':<{width}}  {'':<{STATUS_WIDTH}} {sub.score:g}/{sub.max_score:g} ({sub.credit()})")
     for note in ([sub.error] if sub.error else []) + sub.notes:
         lines.append(f"  note: {note}")
     details = [u for u in sub.units if u.result and u.result.status in ZERO_STATUSES and u.result.detail]
@@ -661,8 +674,6 @@ def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: 
     """Grades (name, exercises folder, report folder) in turn: builds one submission while
     the test programs of earlier ones run, at most `jobs` at a time. One submission's failure
     never stops the rest; every unit of every submission is reported."""
-    if build.sanitize:
-        os.environ.update(SANITIZER_ENV)
     subs: list[Submission] = []
     pending: list[tuple[Submission, list[concurrent.futures.Future], Path]] = []
     with build.locked(), tempfile.TemporaryDirectory(prefix="attn-grade-") as tmp, \

@@ -341,6 +341,41 @@ class CatchReportTest(unittest.TestCase):
         self.assertIn("What this looks like:", lines)
 
 
+
+class WatchTest(unittest.TestCase):
+    """./attn watch runs each step it needs once per save (no build: step_status is replaced
+    by a recorder whose steps 1 and 2 pass)."""
+
+    def watch_once(self, number):
+        import argparse
+        import contextlib
+        import io
+        calls = []
+
+        def status(preset, flavour, step, steps):
+            calls.append(step.number)
+            return course.StepResult(step, "passed" if step.number <= 2 else "not started")
+
+        saved = course.step_status, attn.configure_student
+        course.step_status, attn.configure_student = status, lambda *a, **k: None
+        try:
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                code = attn.cmd_watch(argparse.Namespace(number=number, poll=0.1, once=True, show=None))
+        finally:
+            course.step_status, attn.configure_student = saved
+        return code, calls, out.getvalue()
+
+    def test_the_current_step_runs_once_per_save(self):
+        code, calls, out = self.watch_once(None)
+        self.assertEqual(code, 0)
+        self.assertEqual(calls, [1, 2, 3], "watch runs steps 1 and 2 (passing) and step 3 once each")
+        self.assertIn("Step 3", out)
+
+    def test_a_given_step_runs_once_per_save(self):
+        code, calls, out = self.watch_once("2")
+        self.assertEqual((code, calls), (0, [2]))
+        self.assertIn("Step 2", out)
+
 def divides_by_d() -> str:
     """Step 2 as a student who divides by d instead of sqrt(d) writes it."""
     right = (ROOT / "solutions" / "step2_scaling.cpp").read_text()
