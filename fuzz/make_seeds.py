@@ -154,9 +154,31 @@ def seeds_instability():
     }
 
 
+def seeds_backward():
+    # fuzz_backward.cpp: [offset] [n] [mode, bit 0: raw a] [mismatch, 7: bad lengths] [floats]
+    def backward(first, g, offset=0, raw=False, mismatch=0):
+        return bytes([offset]) + size(len(g)) + bytes([1 if raw else 0, mismatch]) + values(first) + values(g)
+
+    return {
+        # The card's scores [1, 2, 3] with the loss the weight of the last key (g = e_2).
+        "card_scores": backward([1, 2, 3], [0, 0, 1]),
+        # Two scores with a gap of 10 and g = [1, -1]: the gradient that vanishes (step 6).
+        "saturated_gap": backward([10, 0], [1, -1], offset=1),
+        "weights_given": backward([0.25, 0.25, 0.5], [1, 2, -3], raw=True),
+        "nan_in_g": backward([1, 2, 3, 4], [1, "nan", 0, 0], offset=2),
+        "inf_in_g": backward([0, "-inf", 1], ["inf", 0, 1]),
+        "masked_scores": backward([0.5, "-inf", "-inf", 2, "-inf"], [3, "nan", 1, -1, 2]),
+        "huge_g": backward([1, 1], ["3e38", "-3e38"], offset=3),
+        "long_row": backward([float(j % 7) for j in range(70)], [float(j % 5) - 2 for j in range(70)]),
+        "bad_lengths": backward([1, 2], [1, 1], mismatch=7),
+        "empty": backward([], []),
+    }
+
+
 def main():
     targets = {"dot": seeds_dot, "softmax": seeds_softmax, "scores": seeds_scores,
-               "attention": seeds_attention, "instability": seeds_instability}
+               "attention": seeds_attention, "instability": seeds_instability,
+               "backward": seeds_backward}
     for name, make in targets.items():
         folder = CORPUS / name
         if folder.exists():
