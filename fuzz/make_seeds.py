@@ -175,10 +175,29 @@ def seeds_backward():
     }
 
 
+def seeds_online():
+    # fuzz_online.cpp: [n] [split] [block - 1] [floats]
+    def online(xs, split, block):
+        return size(len(xs)) + size(split) + bytes([block - 1]) + values(xs)
+
+    return {
+        # The docs' example: [1, 3, 2], the sum going 1 -> 1 + e^-2 -> 1 + e^-2 + e^-1.
+        "docs_example": online([1, 3, 2], 1, 2),
+        "card_scores": online([1, 2, 3], 2, 1),
+        "growing_max": online([float(j) for j in range(40)], 17, 5),
+        "nan_score": online([1, "nan", 2], 1, 1),
+        "plus_inf": online(["inf", 1, "inf", -2], 2, 3),
+        "only_minus_inf": online(["-inf", "-inf", "-inf"], 1, 2),
+        "masked_mix": online(["-inf", 0.5, "-inf", 4, -100], 3, 2),
+        "huge_range": online(["3e38", "-3e38", "FLT_MAX", "-150", "denorm_min"], 2, 2),
+        "empty": online([], 0, 1),
+    }
+
+
 def main():
     targets = {"dot": seeds_dot, "softmax": seeds_softmax, "scores": seeds_scores,
                "attention": seeds_attention, "instability": seeds_instability,
-               "backward": seeds_backward}
+               "backward": seeds_backward, "online": seeds_online}
     for name, make in targets.items():
         folder = CORPUS / name
         if folder.exists():
