@@ -194,10 +194,28 @@ def seeds_online():
     }
 
 
+def seeds_alibi():
+    # fuzz_alibi.cpp: [heads] [rows] [columns] [slope] [floats]
+    def alibi(heads, rows, cols, slope, xs):
+        return size(heads) + size(rows) + size(cols) + value(slope) + values(xs)
+
+    return {
+        # The card's eight heads: slopes 1/2, 1/4, ..., 1/256; the bias on zero scores.
+        "eight_heads": alibi(8, 3, 3, 0.5, [0] * 9),
+        "causal_scores": alibi(4, 4, 4, 0.25, [1, "-inf", "-inf", "-inf", 2, 3, "-inf", "-inf",
+                                              0, 1, 2, "-inf", 5, 4, 3, 2]),
+        "specials": alibi(1, 2, 3, 0.125, ["nan", "inf", "-inf", "FLT_MAX", "-FLT_MAX", "denorm_min"]),
+        "wide": alibi(64, 2, 90, 0.0078125, [float(j % 9) for j in range(180)]),
+        "no_heads": alibi(0, 0, 5, 2, []),
+        "odd_heads": alibi(12, 5, 1, 1.5, [1, 2, 3, 4, 5]),
+    }
+
+
 def main():
     targets = {"dot": seeds_dot, "softmax": seeds_softmax, "scores": seeds_scores,
                "attention": seeds_attention, "instability": seeds_instability,
-               "backward": seeds_backward, "online": seeds_online}
+               "backward": seeds_backward, "online": seeds_online,
+               "alibi": seeds_alibi}
     for name, make in targets.items():
         folder = CORPUS / name
         if folder.exists():
