@@ -211,11 +211,33 @@ def seeds_alibi():
     }
 
 
+def seeds_output():
+    # fuzz_output.cpp: [n_q] [n_k] [d - 1] [d_v - 1] [flags: bit 0 causal, block = rest % (n_k + 2)]
+    # [extra] [floats: Q, K, V, extra rows]
+    def output(nq, nk, d, dv, causal, block, extra, xs):
+        flags = (1 if causal else 0) | (block << 1)
+        return size(nq) + size(nk) + size(d - 1) + size(dv - 1) + bytes([flags, extra]) + values(xs)
+
+    return {
+        # The worked example: three tokens, zero scores, the causal mask, V = [1, 2, 3].
+        "card_zero_scores": output(3, 3, 1, 1, True, 0, 0, [0, 0, 0, 0, 0, 0, 1, 2, 3]),
+        "card_streaming": output(3, 3, 1, 1, True, 2, 0, [0, 0, 0, 0, 0, 0, 1, 2, 3]),
+        # The same with two masked keys full of NaN and infinities.
+        "masked_garbage": output(3, 3, 1, 1, True, 1, 2, [0, 0, 0, 0, 0, 0, 1, 2, 3,
+                                                         "nan", "inf", "nan", "-inf", "nan", "inf"]),
+        "card_vectors": output(1, 2, 4, 2, False, 0, 0, [2.0, 0.5, 1.0, -1.5, 1.0, 1.0, -0.5, 2.0,
+                                                        2.0, 0.5, 1.0, -1.5, 1, 0, 0, 1]),
+        "nan_value": output(2, 2, 2, 1, False, 1, 0, [1, 0, 0, 1, 1, 1, 0, 0, 5, "nan"]),
+        "large_scores": output(4, 4, 2, 3, True, 3, 3, [30, -30, 100, 0, 1000, 1, -100, 7] * 4),
+        "empty_queries": output(0, 5, 3, 2, False, 4, 0, [1, 2, 3] * 10),
+    }
+
+
 def main():
     targets = {"dot": seeds_dot, "softmax": seeds_softmax, "scores": seeds_scores,
                "attention": seeds_attention, "instability": seeds_instability,
                "backward": seeds_backward, "online": seeds_online,
-               "alibi": seeds_alibi}
+               "alibi": seeds_alibi, "output": seeds_output}
     for name, make in targets.items():
         folder = CORPUS / name
         if folder.exists():
