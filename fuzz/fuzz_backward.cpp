@@ -8,8 +8,8 @@
 //   - a NaN anywhere in a or g: grad_s is all NaN (<g, a> is NaN, and NaN in gives NaN out);
 //   - every a and g finite, every |a_j| <= 1 (as weights are: the bound's underflow term
 //     counts the underflows of <g, a> once, which a factor a_j > 1 would magnify) and far
-//     from overflow (|a_j| (|g_j| + sum_l |a_l g_l|) and the partial sums of <g, a> well
-//     below FLT_MAX): every entry within tol::softmax_backward, the bound of
+//     from overflow (|g_j| + sum_l |a_l g_l| and the partial sums of <g, a> well below
+//     FLT_MAX): every entry within tol::softmax_backward, the bound of
 //     tests/support/tolerances.hpp;
 //   - otherwise (an infinity, a raw |a_j| > 1, or values whose float products may
 //     overflow): no check of the values beyond the NaN rule, only that nothing is read or
@@ -93,10 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   double largest = sum_abs;
   for (std::size_t j = 0; finite && j < n; ++j) {
-    largest = std::max(largest, std::fabs(static_cast<double>(a[j])) * (std::fabs(static_cast<double>(g[j])) + sum_abs));
+    // The difference g_j - <g, a> before the product (a_j = 0 does not save an overflow there:
+    // 0 * inf is NaN), and the product.
+    const double difference = std::fabs(static_cast<double>(g[j])) + sum_abs;
+    largest = std::max({largest, difference, std::fabs(static_cast<double>(a[j])) * difference});
   }
-  // Every float partial sum of <g, a> is at most (1 + gamma_n) sum_abs, and each result entry
-  // at most (1 + gamma_{n+4}) |a_j| (|g_j| + sum_abs): below FLT_MAX / 4 nothing overflows.
+  // Every float partial sum of <g, a> is at most (1 + gamma_n) sum_abs, each difference at
+  // most (1 + gamma_{n+4}) (|g_j| + sum_abs) and each result entry |a_j| times that: below
+  // FLT_MAX / 4 nothing overflows.
   const bool weights_like = std::all_of(a.begin(), a.end(), [](float v) { return std::fabs(v) <= 1.0f; });
   const bool bounded =
       finite && weights_like && (1.0 + tol::gamma(n + 4)) * largest < static_cast<double>(FLT_MAX) / 4;
