@@ -64,16 +64,13 @@ expected_output exact(const problem& p) {
   e.bound.assign(p.nq * p.dv, 0.0);
   for (std::size_t i = 0; i < p.nq; ++i) {
     std::vector<float> beta(p.nk), a(p.nk);
-    double score_error = 0.0;
     for (std::size_t j = 0; j < p.nk; ++j) {
-      const bool masked = p.causal && j > i;
-      beta[j] = masked ? -inf : static_cast<float>(S[i * p.nk + j]);
+      beta[j] = p.causal && j > i ? -inf : static_cast<float>(S[i * p.nk + j]);
       a[j] = static_cast<float>(e.A[i * p.nk + j]);
-      if (masked) continue;  // a masked key's score never reaches the weights
-      double sum_abs = 0.0;
-      for (std::size_t t = 0; t < p.d; ++t) sum_abs += std::fabs(static_cast<double>(p.Q[i * p.d + t]) * p.K[j * p.d + t]);
-      score_error = std::max(score_error, tol::scaled_score(p.d, sum_abs, 1));
     }
+    // A masked key's score never reaches the weights (tol::visible_score_error).
+    const double score_error = tol::visible_score_error({p.Q.data() + i * p.d, p.d}, {p.K.data(), p.nk, p.d},
+                                                        tol::visible_keys(i, p.nk, p.causal), 1);
     const std::vector<double> wb = tol::streaming_attention_row(beta, a, score_error, 1);
     for (std::size_t c = 0; c < p.dv; ++c) {
       std::vector<float> column(p.nk);

@@ -88,15 +88,12 @@ TEST_CASE("reference attention and streaming attention agree with the oracle for
       const std::vector<double> S = oracle::scores(Q, K, n, n, d);
       for (std::size_t i = 0; i < n; ++i) {
         std::vector<float> beta(n), a(n);
-        double score_error = 0.0;
         for (std::size_t j = 0; j < n; ++j) {
-          const bool masked = causal && j > i;
-          beta[j] = masked ? -kInf : static_cast<float>(S[i * n + j]);
+          beta[j] = causal && j > i ? -kInf : static_cast<float>(S[i * n + j]);
           a[j] = static_cast<float>(A[i * n + j]);
-          double sum_abs = 0.0;
-          for (std::size_t t = 0; t < d; ++t) sum_abs += std::fabs(static_cast<double>(Q[i * d + t]) * K[j * d + t]);
-          if (!masked) score_error = std::max(score_error, tol::scaled_score(d, sum_abs, 1));
         }
+        const double score_error =
+            tol::visible_score_error({Q.data() + i * d, d}, {K.data(), n, d}, tol::visible_keys(i, n, causal), 1);
         const auto wb = tol::streaming_attention_row(beta, a, score_error, 1);
         for (std::size_t c = 0; c < dv; ++c) {
           std::vector<float> column(n);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/catch.hpp"
+#include "support/attention.hpp"
 #include "support/oracle.hpp"
 #include "support/tolerances.hpp"
 
@@ -60,13 +61,12 @@ TEST_CASE("reference attention weights agree with the double oracle, causal or n
             const std::vector<double> S = oracle::scores(Q, K, n_q, n_k, d);
             for (std::size_t i = 0; i < n_q; ++i) {
               std::vector<float> scores_row(n_k), a_row(n_k);
-              double score_error = 0.0;
               for (std::size_t j = 0; j < n_k; ++j) {
-                const bool masked = causal && j > i;
-                scores_row[j] = masked ? -kInf : static_cast<float>(S[i * n_k + j]);
+                scores_row[j] = causal && j > i ? -kInf : static_cast<float>(S[i * n_k + j]);
                 a_row[j] = static_cast<float>(expected[i * n_k + j]);
-                score_error = std::max(score_error, tol::scaled_score(d, sum_abs_products({Q.data() + i * d, d}, {K.data() + j * d, d}), 1));
               }
+              const double score_error = tol::visible_score_error({Q.data() + i * d, d}, {K.data(), n_k, d},
+                                                                  tol::visible_keys(i, n_k, causal), 1);
               const std::vector<double> bound = tol::attention_row(scores_row, a_row, score_error, 1);
               for (std::size_t j = 0; j < n_k; ++j) {
                 const bool masked = causal && j > i;
@@ -240,4 +240,37 @@ TEST_CASE("attention_weights on several threads gives the single thread's bits, 
   ref::set_threads(0);  // every hardware thread
   CHECK(ref::threads() >= 1);
   ref::set_threads(1);
+}
+
+// The error bound of a row of weights counts only the keys its query sees
+// (tol::visible_score_error). Counting a masked key would matter exactly here: a key the
+// causal mask hides from queries 0 and 1 has scores near 1e8, whose rounding (about 6 in
+// float) would make exp(2E) - 1 astronomically large and every weight of those rows pass,
+// right or wrong. So the bounds of rows 0 and 1 must stay as tight as if the key were not
+// there at all, while row 2, which sees it, gets the loose bound it deserves.
+TEST_CASE("a key the causal mask hides does not loosen the bounds of the queries that cannot see it", "[reference]") {
+  const attn::matrix Q{{1.0f, 0.5f}, {-0.25f, 2.0f}, {0.5f, 0.5f}};
+  const attn::matrix K{{0.5f, -1.0f}, {2.0f, 0.25f}, {1e8f, 1e8f}};
+  const attn::matrix K_seen{{0.5f, -1.0f}, {2.0f, 0.25f}};
+  const attn::matrix V{{1.0f, -2.0f}, {3.0f, 0.5f}, {-1.0f, 4.0f}};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const double hidden = tol::visible_score_error(Q.row(i), K, tol::visible_keys(i, 3, true));
+    const double without = tol::visible_score_error(Q.row(i), K_seen, tol::visible_keys(i, 2, true));
+    CHECK(hidden == without);
+    CHECK(hidden < 1e-5);
+  }
+  CHECK(tol::visible_score_error(Q.row(2), K, tol::visible_keys(2, 3, true)) > 1.0);
+  // The bounds the step 7 and 9 tests grade with (support/attention.hpp): the outputs of
+  // queries 0 and 1 are judged to within a few float roundings, so an output off by 1e-4
+  // fails; with the masked key counted they would be judged to within more than 1. They
+  // equal the bounds of the same queries without the hidden key up to the length of the row.
+  const attn::test::expected_attention e = attn::test::reference_attention(Q, K, V, true, false);
+  const attn::test::expected_attention seen = attn::test::reference_attention(
+      attn::matrix{{1.0f, 0.5f}, {-0.25f, 2.0f}}, K_seen, attn::matrix{{1.0f, -2.0f}, {3.0f, 0.5f}}, true, false);
+  for (std::size_t k = 0; k < 4; ++k) {  // rows 0 and 1, two columns each
+    INFO("output element " << k << ": bound " << e.bounds[k] << ", without the hidden key " << seen.bounds[k]);
+    // The row's length still enters the roundings' gamma_n (3 keys against 2), nothing else.
+    CHECK(e.bounds[k] <= 1.25 * seen.bounds[k]);
+    CHECK(e.bounds[k] < 1e-4);
+  }
 }

@@ -65,13 +65,12 @@ void check_attention(comparison& cmp, const std::vector<float>& Q, const std::ve
   ref::attention_weights({Q.data(), n_q, d}, {K.data(), n_k, d}, {A.data(), n_q, n_k}, causal);
   for (std::size_t i = 0; i < n_q; ++i) {
     std::vector<float> beta(n_k), a(n_k);
-    double score_error = 0.0;
     for (std::size_t j = 0; j < n_k; ++j) {
-      const bool masked = causal && j > i;
-      beta[j] = masked ? -kInf : static_cast<float>(S[i * n_k + j]);
+      beta[j] = causal && j > i ? -kInf : static_cast<float>(S[i * n_k + j]);
       a[j] = static_cast<float>(expected[i * n_k + j]);
-      score_error = std::max(score_error, tol::scaled_score(d, sum_abs_products({Q.data() + i * d, d}, {K.data() + j * d, d}), 1));
     }
+    const double score_error =
+        tol::visible_score_error({Q.data() + i * d, d}, {K.data(), n_k, d}, tol::visible_keys(i, n_k, causal), 1);
     const std::vector<double> bound = tol::attention_row(beta, a, score_error, 1);
     for (std::size_t j = 0; j < n_k; ++j) {
       cmp.element(i * n_k + j, A[i * n_k + j], expected[i * n_k + j], beta[j] == -kInf ? 0.0 : bound[j]);

@@ -45,11 +45,7 @@ inline expected_attention reference_attention(const_matrix_view Q, const_matrix_
   ref::attention(Q, K, V, e.output.view(), causal);
   std::vector<float> column(nk);
   for (std::size_t i = 0; i < nq; ++i) {
-    double score_error = 0.0;
-    for (std::size_t j = 0; j < nk; ++j) {  // masked scores (-inf) give weight exactly 0: no error
-      if (e.beta(i, j) == -std::numeric_limits<float>::infinity()) continue;
-      score_error = std::max(score_error, tol::scaled_score(Q.cols, sum_abs_products(Q.row(i), K.row(j)), implementations));
-    }
+    const double score_error = tol::visible_score_error(Q.row(i), K, tol::visible_keys(i, nk, causal), implementations);
     const auto b = exact_where_masked(
         streaming ? tol::streaming_attention_row(e.beta.row(i), e.weights.row(i), score_error, implementations)
                   : tol::attention_row(e.beta.row(i), e.weights.row(i), score_error, implementations),

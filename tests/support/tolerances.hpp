@@ -146,6 +146,28 @@ inline std::vector<double> attention_row(std::span<const float> beta, std::span<
   return bound;
 }
 
+/// The number of keys query i sees: all n_k without a mask, keys 0..i under the causal mask.
+constexpr std::size_t visible_keys(std::size_t i, std::size_t n_k, bool causal) {
+  return causal ? std::min(n_k, i + 1) : n_k;
+}
+
+/// Steps 5, 7 and 9. The score error E of one query's row for attention_row() and its kin
+/// (streaming_attention_row(), shifted_rows()): the largest scaled_score() bound over the
+/// keys the query sees, the first `visible` rows of K (visible_keys()). A masked key does
+/// not count: its weight is exactly 0 whatever its score, so its score's rounding never
+/// reaches the weights; counting it would let a key the query cannot see (one with a huge
+/// score) loosen the bound of every weight of the row.
+inline double visible_score_error(std::span<const float> q, const_matrix_view K, std::size_t visible,
+                                  int implementations = 2) {
+  double error = 0.0;
+  for (std::size_t j = 0; j < std::min(visible, K.rows); ++j) {
+    double sum_abs = 0.0;  // sum_t |q_t k_jt|, each product exact in double
+    for (std::size_t t = 0; t < q.size(); ++t) sum_abs += std::fabs(static_cast<double>(q[t]) * K(j, t));
+    error = std::max(error, scaled_score(q.size(), sum_abs, implementations));
+  }
+  return error;
+}
+
 /// Step 6. One sample of the variance estimator squares a computed dot product x^ with
 /// |x^ - x| <= e (dot()): |x^2 - x^2| = |x^ - x| |x^ + x| <= (2|x| + e) e. The square, the
 /// sum over samples and the mean are taken in double (2^-53 per operation, far inside
