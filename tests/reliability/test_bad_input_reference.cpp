@@ -42,11 +42,7 @@ void check_message(const std::string& what, F&& f, std::initializer_list<std::st
   }
 }
 
-double sum_abs_products(std::span<const float> q, std::span<const float> k) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < q.size(); ++i) s += std::fabs(static_cast<double>(q[i]) * k[i]);
-  return s;
-}
+using tol::sum_abs_products;
 
 }  // namespace
 

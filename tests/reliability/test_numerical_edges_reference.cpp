@@ -30,11 +30,7 @@ using namespace attn::test::reference;
 
 constexpr std::size_t kMillion = 1000000;
 
-double sum_abs_products(std::span<const float> q, std::span<const float> k) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < q.size(); ++i) s += std::fabs(static_cast<double>(q[i]) * k[i]);
-  return s;
-}
+using tol::sum_abs_products;
 
 std::vector<float> to_float(const std::vector<double>& x) { return {x.begin(), x.end()}; }
 

@@ -15,6 +15,7 @@
 #include <attn/matrix.hpp>
 
 #include "support/seed.hpp"
+#include "support/tolerances.hpp"
 
 namespace attn::test {
 
@@ -124,12 +125,7 @@ inline std::string shape(std::size_t rows, std::size_t cols) {
 /// Doubles rounded to float (expected values in the precision under test).
 inline std::vector<float> to_floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
-inline double sum_abs_products(std::span<const float> q, std::span<const float> k) {
-  double s = 0.0;
-  for (std::size_t t = 0; t < q.size() && t < k.size(); ++t) {
-    s += std::fabs(static_cast<double>(q[t]) * static_cast<double>(k[t]));
-  }
-  return s;
-}
+/// sum_t |q_t k_t|, what the bounds of dot products take (tolerances.hpp).
+using tol::sum_abs_products;
 
 }  // namespace attn::test

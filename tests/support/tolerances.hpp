@@ -146,6 +146,16 @@ inline std::vector<double> attention_row(std::span<const float> beta, std::span<
   return bound;
 }
 
+/// sum_t |q_t k_t| in double (each product of two floats is exact there): the magnitude the
+/// bounds of dot products and scores (dot(), scaled_score()) are proportional to.
+inline double sum_abs_products(std::span<const float> q, std::span<const float> k) {
+  double s = 0.0;
+  for (std::size_t t = 0; t < q.size() && t < k.size(); ++t) {
+    s += std::fabs(static_cast<double>(q[t]) * static_cast<double>(k[t]));
+  }
+  return s;
+}
+
 /// The number of keys query i sees: all n_k without a mask, keys 0..i under the causal mask.
 constexpr std::size_t visible_keys(std::size_t i, std::size_t n_k, bool causal) {
   return causal ? std::min(n_k, i + 1) : n_k;
@@ -161,9 +171,7 @@ inline double visible_score_error(std::span<const float> q, const_matrix_view K,
                                   int implementations = 2) {
   double error = 0.0;
   for (std::size_t j = 0; j < std::min(visible, K.rows); ++j) {
-    double sum_abs = 0.0;  // sum_t |q_t k_jt|, each product exact in double
-    for (std::size_t t = 0; t < q.size(); ++t) sum_abs += std::fabs(static_cast<double>(q[t]) * K(j, t));
-    error = std::max(error, scaled_score(q.size(), sum_abs, implementations));
+    error = std::max(error, scaled_score(q.size(), sum_abs_products(q, K.row(j)), implementations));
   }
   return error;
 }
