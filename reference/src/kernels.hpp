@@ -1,5 +1,5 @@
 // The reference kernels, written once with the xsimd architecture as a template
-// parameter, gathered into one instruction set's kernel table. isa_kernels.cpp
+// parameter, gathered into one instruction set's kernel table. isa_kernels.cpp.in
 // instantiates them once per instruction set, each in its own object library compiled
 // with that instruction set's flags.
 //
