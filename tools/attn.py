@@ -267,15 +267,19 @@ def cmd_step(args: argparse.Namespace) -> int:
     show_all = "--all" in args.catch_args
     catch_args = [a for a in args.catch_args if a != "--all"]
     configure_student()
-    for target in (f"attn_exercises_step{step.number}", f"attn_test_exercises_step{step.number}"):
+    targets = course.load_targets(course.ROOT / "build" / STUDENT)
+    tests = targets.program("exercises", step.number, "tests")
+    if tests is None:
+        fail(f"step {step.number} has no tests yet ({step.tests_file})")
+    for target in (targets.object("exercises", step.number), tests.target):
         result = course.build(STUDENT, [target])
         if not result.ok:
             print(course.compiler_errors(result.output, limit=60))
-            for message in course.link_errors(result.output, steps).values():
+            for message in course.link_errors(result.output, steps, targets).values():
                 print("\n" + message)
             print(f"\nstep {step.number} does not compile yet: fix the first error above in {step.exercise}")
             return 1
-    exe = course.test_executable(STUDENT, "exercises", step)
+    exe = tests.path
     limit = step.timeout + course.JUDGE_MARGIN
     if show_all or any(a.split("=")[0] in CATCH_OWN_OUTPUT for a in catch_args):
         # Every failure in full: Catch2's own console output, as it runs.

@@ -61,6 +61,11 @@ class Step:
         return f"exercises/{self.file}"
 
     @property
+    def tests_file(self) -> str:
+        """The step's shipped tests (tests/CMakeLists.txt builds the same name)."""
+        return f"tests/test_step{self.number}_{self.slug}.cpp"
+
+    @property
     def docs_page(self) -> str:
         return f"docs/step{self.number}_{self.slug}.md"
 
@@ -166,6 +171,76 @@ def configure(preset: str, extra: list[str] | None = None) -> BuildResult:
     return BuildResult(proc.returncode == 0, proc.stdout)
 
 
+@dataclass(frozen=True)
+class Program:
+    target: str  # the CMake target, for `cmake --build --target`
+    path: Path   # the file it builds
+
+
+class BuildTargets:
+    """What a configured build calls each step's parts: <build>/targets.json, which the
+    build writes (cmake/AttnCourse.cmake, attn_write_targets) from the targets as it makes
+    them. So the tools never spell a target's name or a program's path themselves."""
+
+    def __init__(self, build_dir: Path):
+        path = build_dir / "targets.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ManifestError(f"{path}: cannot read the build's list of targets ({e}); expected the "
+                                f"file CMake writes when it configures the build") from None
+        self._steps = data.get("steps", {})
+        self._other = data.get("other", {})
+        # Which step a target belongs to, to blame a failed build on a step file.
+        self._step_of = {part["target"]: int(n) for n, flavours in self._steps.items()
+                         for roles in flavours.values() for part in roles.values()}
+
+    def _part(self, flavour: str, number: int, role: str) -> dict | None:
+        return self._steps.get(str(number), {}).get(flavour, {}).get(role)
+
+    def object(self, flavour: str, number: int) -> str:
+        """The object library of the step's file."""
+        part = self._part(flavour, number, "object")
+        if part is None:
+            raise ManifestError(f"this build has no {flavour} step {number}; reconfigure it "
+                                f"(the manifest may have gained a step since)")
+        return part["target"]
+
+    def program(self, flavour: str, number: int, role: str) -> Program | None:
+        """The step's test program (role "tests"), hidden tests ("hidden") or runner
+        ("runner"); None when the build has none (no tests for the step yet, no hidden tests)."""
+        part = self._part(flavour, number, role)
+        return Program(part["target"], Path(part["program"])) if part else None
+
+    def tests(self, flavour: str, number: int) -> Program:
+        found = self.program(flavour, number, "tests")
+        if found is None:
+            raise ManifestError(f"this build has no test program for {flavour} step {number}; expected "
+                                f"one for every step with a test file (tests/test_step{number}_*.cpp)")
+        return found
+
+    @property
+    def sandbox(self) -> Program | None:
+        part = self._other.get("sandbox")
+        return Program(part["target"], Path(part["program"])) if part else None
+
+    def step_of(self, target: str) -> int | None:
+        """The step whose object, test program or runner `target` is; None for any other."""
+        return self._step_of.get(target)
+
+
+def load_targets(build_dir: Path) -> BuildTargets:
+    """The targets of a configured build. A build configured before the manifest last
+    changed (or before the build wrote targets.json) is configured again first, since its
+    list may lack a step."""
+    path = build_dir / "targets.json"
+    if not path.exists() or path.stat().st_mtime < MANIFEST_PATH.stat().st_mtime:
+        proc = run(["cmake", "-S", str(ROOT), "-B", str(build_dir)])
+        if proc.returncode != 0:
+            raise ManifestError(f"configuring {build_dir} again failed:\n{proc.stdout[-3000:]}")
+    return BuildTargets(build_dir)
+
+
 def build(preset: str, targets: list[str], jobs: int | None = None) -> BuildResult:
     return build_in(ROOT / "build" / preset, targets, jobs)
 
@@ -180,10 +255,10 @@ def build_in(build_dir: Path, targets: list[str], jobs: int | None = None) -> Bu
 
 
 UNDEFINED = re.compile(r"(?:undefined reference to|undefined symbol:?) [`'\"]?([^'`\"\n]+)")
-STEP_OBJECT = re.compile(r"attn_\w+_step(\d+)\.dir/")
+OBJECT_DIR = re.compile(r"(\w+)\.dir/")  # CMake puts a target's objects in <target>.dir/
 
 
-def link_errors(output: str, steps: list[Step]) -> dict[int, str]:
+def link_errors(output: str, steps: list[Step], targets: BuildTargets) -> dict[int, str]:
     """The linker's undefined references, in plain words, for each step file that has some
     (GNU ld names the object before the reference, lld after it). Step files link against
     the contract alone, so a call into attn::ref, the tests or the solutions shows up here."""
@@ -195,7 +270,8 @@ def link_errors(output: str, steps: list[Step]) -> dict[int, str]:
         if not m:
             continue
         context = [line] + lines[max(0, i - 1):i] + lines[i + 1:i + 4]
-        step = next((int(o.group(1)) for l in context for o in [STEP_OBJECT.search(l)] if o), None)
+        owners = (targets.step_of(o.group(1)) for l in context for o in OBJECT_DIR.finditer(l))
+        step = next((n for n in owners if n is not None), None)
         name = re.sub(r"\(.*", "", m.group(1).strip())  # the function, without its parameters
         if step in by_number and name not in found.setdefault(step, []):
             found[step].append(name)
@@ -376,10 +452,6 @@ class StepResult:
             c.failures = [f.replace(old, new) for f in c.failures]
 
 
-def test_executable(preset: str, flavour: str, step: Step) -> Path:
-    return ROOT / "build" / preset / "tests" / f"attn_test_{flavour}_step{step.number}"
-
-
 # The judge enforces the step's time budget on the student's code (tests/support/proxy.cpp);
 # this margin is for the judge itself (the reference, the oracle) on a slow machine.
 JUDGE_MARGIN = 60.0
@@ -527,21 +599,26 @@ def run_step_tests(exe: Path, step: Step, extra_args: list[str] | None = None,
 def step_status(preset: str, flavour: str, step: Step, steps: list[Step]) -> StepResult:
     """Builds step `step` of `flavour` (its own file first, then its test program, which for
     the exercises also builds the runner of steps 1..n) and runs its tests."""
-    own = build(preset, [f"attn_{flavour}_step{step.number}"])
+    targets = load_targets(ROOT / "build" / preset)
+    own = build(preset, [targets.object(flavour, step.number)])
     if not own.ok:
         return StepResult(step, "does not compile", detail=compiler_errors(own.output))
-    exe_target = f"attn_test_{flavour}_step{step.number}"
-    linked = build(preset, [exe_target])
+    program = targets.program(flavour, step.number, "tests")
+    if program is None:
+        return StepResult(step, "no tests", detail=f"the course has no tests for step {step.number} "
+                                                   f"yet ({step.tests_file})")
+    linked = build(preset, [program.target])
     if not linked.ok:
         for earlier in steps:
-            if earlier.number < step.number and not build(preset, [f"attn_{flavour}_step{earlier.number}"]).ok:
+            if earlier.number < step.number and \
+                    not build(preset, [targets.object(flavour, earlier.number)]).ok:
                 return StepResult(step, "blocked",
                                   detail=f"needs step {earlier.number} ({earlier.title}), which does not compile")
-        unlinked = link_errors(linked.output, steps)
+        unlinked = link_errors(linked.output, steps, targets)
         if unlinked:
             return StepResult(step, "does not compile", detail="\n".join(unlinked.values()))
         return StepResult(step, "does not compile", detail=compiler_errors(linked.output))
-    return run_step_tests(test_executable(preset, flavour, step), step)
+    return run_step_tests(program.path, step)
 
 
 def colour_enabled(stream) -> bool:
@@ -599,9 +676,9 @@ def self_check(steps: list[Step]) -> list[str]:
             problems.append(f"step {s.number}: {len(hints(s))} hints in {s.hints_file.relative_to(ROOT)}; expected at least 2")
         if not (ROOT / s.docs_page).exists():
             problems.append(f"step {s.number}: the docs page {s.docs_page} is missing")
-        tests = ROOT / "tests" / f"test_step{s.number}_{s.slug}.cpp"
+        tests = ROOT / s.tests_file
         if not tests.exists():
-            problems.append(f"step {s.number}: the tests tests/test_step{s.number}_{s.slug}.cpp are missing")
+            problems.append(f"step {s.number}: the tests {s.tests_file} are missing")
         else:
             # Every test case weighs its kind's weight (the manifest's "kinds"): one tag of them each.
             for name, tags in TEST_CASE.findall(tests.read_text(encoding="utf-8")):

@@ -96,9 +96,9 @@ class Unit:
         return f"Step {self.step.number}: {self.step.title}" + (" (hidden tests)" if self.hidden else "")
 
     @property
-    def target(self) -> str:
-        kind = "hidden" if self.hidden else "test"
-        return f"attn_{kind}_exercises_step{self.step.number}"
+    def role(self) -> str:
+        """Its program's role in the build's targets.json: "hidden" or "tests"."""
+        return "hidden" if self.hidden else "tests"
 
     @property
     def score(self) -> float:
@@ -237,9 +237,29 @@ class GradingBuild:
         # since a runner links them all; only the graded steps' judges are built and run.
         self.graded_steps = [s for s in self.steps if only is None or s.number in only]
 
+    @functools.cached_property
+    def targets(self) -> course.BuildTargets:
+        """The build's targets (targets.json), once it is configured."""
+        return course.load_targets(self.dir)
+
     @property
     def sandbox_program(self) -> Path:
-        return self.dir / "tests" / "attn_sandbox"
+        sandbox = self.targets.sandbox
+        if sandbox is None:
+            raise RuntimeError(NO_SANDBOX + " (this build has no sandbox program: "
+                               "sudo apt-get install bubblewrap libseccomp-dev)")
+        return sandbox.path
+
+    def judge(self, unit: Unit) -> course.Program | None:
+        """The unit's test program; None when the build has none for it."""
+        return self.targets.program("exercises", unit.step.number, unit.role)
+
+    def runner(self, number: int) -> course.Program:
+        """The runner that holds the student's steps 1..number."""
+        found = self.targets.program("exercises", number, "runner")
+        if found is None:
+            raise RuntimeError(f"the grading build in {self.dir} has no runner for step {number}")
+        return found
 
     def settings(self) -> list[str]:
         """The configure command's arguments after `cmake`: the "grading" preset of
@@ -292,7 +312,7 @@ class GradingBuild:
         """Stops grading, saying why, unless the sandbox works here (or --no-sandbox)."""
         if not self.sandbox:
             return
-        built = course.build_in(self.dir, ["attn_sandbox"])
+        built = course.build_in(self.dir, [self.targets.sandbox.target] if self.targets.sandbox else [])
         if not built.ok:
             raise RuntimeError(f"building the grader's sandbox program in {self.dir} failed:\n"
                                f"{course.compiler_errors(built.output) or built.output[-3000:]}")
@@ -311,9 +331,10 @@ class GradingBuild:
         keep_going = ["--", "-k", "0"] if self.ninja else ["--", "-k"]
         targets: list[str] = []
         if len(self.graded_steps) < len(self.steps):
-            targets = ["--target", "attn_sandbox"]
+            targets = ["--target", *([self.targets.sandbox.target] if self.targets.sandbox else [])]
             for unit in make_units(self.graded_steps, self.hidden_dir):
-                targets += [unit.target, f"attn_runner_exercises_step{unit.step.number}"]
+                judge = self.judge(unit)
+                targets += ([judge.target] if judge else []) + [self.runner(unit.step.number).target]
         proc = course.run(["cmake", "--build", str(self.dir), "-j", str(self.jobs), *targets, *keep_going])
         return course.BuildResult(proc.returncode == 0, proc.stdout)
 
@@ -326,19 +347,33 @@ class GradingBuild:
         for block in blocks:
             target, _, rest = block.partition("\n")
             text = re.split(r"^(\[\d+/\d+\] |ninja: build stopped)", rest, flags=re.M)[0]
-            compiled = re.search(r"attn_exercises_step(\d+)\.dir/", target)
-            linked = re.search(r"attn_runner_exercises_step(\d+)\s*$", target)
-            if compiled:
-                blamed.setdefault(int(compiled.group(1)), self.compiler_message(text, sub))
-            elif linked:
-                named = {n: m for n, m in course.link_errors(text, self.steps).items() if n not in known}
-                if not named and int(linked.group(1)) not in known:
-                    named = {int(linked.group(1)): self.compiler_message(text, sub)}
+            compiled = self.object_step(target)
+            linked = self.runner_step(target)
+            if compiled is not None:
+                blamed.setdefault(compiled, self.compiler_message(text, sub))
+            elif linked is not None:
+                named = {n: m for n, m in course.link_errors(text, self.steps, self.targets).items()
+                         if n not in known}
+                if not named and linked not in known:
+                    named = {linked: self.compiler_message(text, sub)}
                 for n, message in named.items():
                     blamed.setdefault(n, message)
             else:
                 return None
         return blamed
+
+    def object_step(self, failed: str) -> int | None:
+        """The step whose file Ninja's failed edge compiles ("<target>.dir/<file>.o"), if any."""
+        for m in course.OBJECT_DIR.finditer(failed):
+            n = self.targets.step_of(m.group(1))
+            if n is not None and self.targets.object("exercises", n) == m.group(1):
+                return n
+        return None
+
+    def runner_step(self, failed: str) -> int | None:
+        """The step whose runner Ninja's failed edge links (the edge names the program), if any."""
+        names = {Path(output).name for output in failed.split()}
+        return next((s.number for s in self.steps if self.runner(s.number).path.name in names), None)
 
     def step_file(self, number: int) -> str:
         return next(s.file for s in self.steps if s.number == number)
@@ -347,15 +382,16 @@ class GradingBuild:
         """The slow path (any generator, or a failure the build's output does not pin on a
         step): each step's object, then each runner, target by target."""
         for step in self.steps:
-            own = course.build_in(self.dir, [f"attn_exercises_step{step.number}"])
+            own = course.build_in(self.dir, [self.targets.object("exercises", step.number)])
             if not own.ok and step.number not in broken:
                 broken[step.number] = self.compiler_message(own.output, sub)
                 write_if_changed(self.staging / step.file, self.stub(step.number))
         for step in self.steps:
-            runner = course.build_in(self.dir, [f"attn_runner_exercises_step{step.number}"])
+            runner = course.build_in(self.dir, [self.runner(step.number).target])
             if runner.ok:
                 continue
-            named = {n: m for n, m in course.link_errors(runner.output, self.steps).items() if n not in broken}
+            named = {n: m for n, m in course.link_errors(runner.output, self.steps, self.targets).items()
+                     if n not in broken}
             if not named and step.number not in broken:
                 named = {step.number: self.compiler_message(runner.output, sub)}
             for n, message in named.items():
@@ -415,22 +451,23 @@ class GradingBuild:
                 status = "refused" if n in refused else "does not compile"
                 unit.result = course.StepResult(unit.step, status, detail=broken[n])
                 continue
-            source = course.ROOT / "tests" / f"test_step{n}_{unit.step.slug}.cpp"
-            if not unit.hidden and not source.exists():
+            judge = self.judge(unit)
+            if judge is None:
                 unit.result = course.StepResult(unit.step, "no tests",
-                                                detail=f"the course has no tests for step {n} yet ({source.name})")
+                                                detail=f"the course has no tests for step {n} yet "
+                                                       f"({unit.step.tests_file})")
                 continue
-            runner = f"attn_runner_exercises_step{n}"
+            runner = self.runner(n)
             if not built.ok:  # only then does each unit need a look of its own
-                mine = course.build_in(self.dir, [unit.target, runner])
+                mine = course.build_in(self.dir, [judge.target, runner.target])
                 if not mine.ok:
                     unit.result = course.StepResult(unit.step, "does not compile",
                                                     detail=self.compiler_message(mine.output, sub))
                     continue
-            unit.exe = bin_dir / unit.target
-            unit.runner = bin_dir / runner
-            link_or_copy(self.dir / "tests" / unit.target, unit.exe)
-            link_or_copy(self.dir / "tests" / runner, unit.runner)
+            unit.exe = bin_dir / judge.path.name
+            unit.runner = bin_dir / runner.path.name
+            link_or_copy(judge.path, unit.exe)
+            link_or_copy(runner.path, unit.runner)
 
 
 NO_SANDBOX = ("the grading sandbox cannot be set up here, so grading stops: student code would run "
@@ -519,7 +556,7 @@ def run_unit(unit: Unit, seed: int, staging: Path, exercises: Path, build: Gradi
         notes.append(f"some tests call step {names}, which does not compile (or is not written) "
                      f"in this submission: they fail with its stub")
     r.detail = "\n".join(notes + ([r.detail] if r.detail else [])).strip()
-    for private, shown in ((str(unit.exe), unit.target), (str(unit.runner), unit.runner.name),
+    for private, shown in ((str(unit.exe), unit.exe.name), (str(unit.runner), unit.runner.name),
                            (str(staging), str(exercises))):
         r.replace_text(private, shown)
     unit.result = r
