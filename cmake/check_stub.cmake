@@ -16,7 +16,8 @@ if(summary MATCHES "passed")
   message(FATAL_ERROR "step ${STEP}: some test cases pass against the untouched stub (${summary}); "
                       "expected none to: a test that a stub passes checks nothing")
 endif()
-# Catch2 wraps long messages at 80 columns, anywhere between words.
+# The words of attn::not_implemented (contract/include/attn/errors.hpp), which tools/course.py
+# (NOT_IMPLEMENTED) reads too. Catch2 wraps long messages at 80 columns, anywhere between words.
 string(REGEX MATCHALL "not[ \n]+implemented:[ \n]+step[ \n]+${STEP}[ \n]" hits "${all}")
 list(LENGTH hits nhits)
 string(REGEX MATCH "([0-9]+) failed" _ "${summary}")

@@ -13,6 +13,8 @@ namespace attn {
 ///
 /// The message names the step and the function, e.g.
 /// `not implemented: step 1 (dot product): attn::dot -- edit exercises/step1_dot.cpp`.
+/// The tools recognise a stub by its first words, "not implemented: step <n> "
+/// (`NOT_IMPLEMENTED` in tools/course.py, and cmake/check_stub.cmake).
 class not_implemented : public std::logic_error {
  public:
   /// \param step      the step number, 1-based.
