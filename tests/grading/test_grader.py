@@ -45,7 +45,7 @@ ROOT = HERE.parent.parent
 FIXTURES = HERE / "fixtures"
 sys.path.insert(0, str(ROOT / "tools"))
 import course  # noqa: E402
-import grade  # noqa: E402
+from grading import units as grading_units  # noqa: E402
 
 SEED = 7
 STEPS = course.load_steps()
@@ -108,7 +108,7 @@ def load_results(path: Path) -> dict:
     check(all(set(t) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
               for t in tests), f"{path}: every test has Gradescope's fields")
     check(all(t["status"] in ("passed", "failed") for t in tests), f"{path}: statuses are passed/failed")
-    check(all(len(t["output"]) <= grade.OUTPUT_LIMIT for t in tests), f"{path}: outputs are cut to size")
+    check(all(len(t["output"]) <= grading_units.OUTPUT_LIMIT for t in tests), f"{path}: outputs are cut to size")
     check(isinstance(data["execution_time"], int), f"{path}: execution_time is whole seconds")
     check(abs(data["score"] - sum(t["score"] for t in tests)) < 1e-6, f"{path}: score is the sum of the tests")
     return {("hidden" if t["number"].endswith(".1") else "step") + t["number"].split(".")[0]: t for t in tests}

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import course  # noqa: E402
-import grade  # noqa: E402
+from grading import build as grading_build, units  # noqa: E402
 
 
 class UnitEnvironment(unittest.TestCase):
@@ -30,9 +30,9 @@ class UnitEnvironment(unittest.TestCase):
         course.run_step_tests = record
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                build = grade.GradingBuild(Path(tmp), None, sanitize, 1, sandbox=False)
-                unit = grade.Unit(build.steps[0], exe=Path(tmp) / "judge", runner=Path(tmp) / "runner")
-                grade.run_unit(unit, 1, build.staging, Path(tmp) / "exercises", build)
+                build = grading_build.GradingBuild(Path(tmp), None, sanitize, 1, sandbox=False)
+                unit = units.Unit(build.steps[0], exe=Path(tmp) / "judge", runner=Path(tmp) / "runner")
+                units.run_unit(unit, 1, build.judging, build.staging, Path(tmp) / "exercises")
         finally:
             course.run_step_tests = saved
         self.assertEqual(unit.result.status, "passed", "run_unit keeps the test program's outcome")
@@ -41,13 +41,13 @@ class UnitEnvironment(unittest.TestCase):
     def test_sanitizer_options_reach_the_unit_only(self):
         before = dict(os.environ)
         env = self.run_one(sanitize=True)
-        for name, value in grade.SANITIZER_ENV.items():
+        for name, value in units.SANITIZER_ENV.items():
             self.assertEqual(env.get(name), value, f"run_unit passes {name} to the sanitized unit's program")
         self.assertEqual(dict(os.environ), before, "grading under the sanitizers leaves os.environ unchanged")
 
     def test_no_sanitizer_options_without_sanitize(self):
         env = self.run_one(sanitize=False)
-        for name in grade.SANITIZER_ENV:
+        for name in units.SANITIZER_ENV:
             self.assertNotIn(name, env, f"run_unit passes no {name} when not sanitizing")
         self.assertIn("ATTN_RUNNER", env, "run_unit names the unit's runner")
 

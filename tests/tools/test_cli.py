@@ -391,8 +391,10 @@ class StudentStepTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             clone = Path(tmp, "course")
             subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-            for path in ("tools/attn.py", "tools/course.py", "tools/grade.py", "course/steps.json"):
-                (clone / path).write_text((ROOT / path).read_text())  # the working tree's, under test
+            tools = [p.relative_to(ROOT) for p in (ROOT / "tools").glob("**/*.py")]
+            for path in [*tools, Path("course/steps.json")]:  # the working tree's, under test
+                (clone / path).parent.mkdir(parents=True, exist_ok=True)
+                (clone / path).write_text((ROOT / path).read_text())
             (clone / "exercises" / "step1_dot.cpp").write_text((ROOT / "solutions" / "step1_dot.cpp").read_text())
             (clone / "exercises" / "step2_scaling.cpp").write_text(divides_by_d())
             p = subprocess.run([sys.executable, str(clone / "tools" / "attn.py"), "step", "2"], cwd=clone,
