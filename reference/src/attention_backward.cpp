@@ -66,8 +66,9 @@ void product(const detail::kernel_table& kernels, const float* X, std::size_t ro
              const float* Y, std::size_t cols, float* C, float scale) {
   const std::size_t tr = kernels.tile_rows;
   for (std::size_t first = 0; first < rows; first += tr) {
-    kernels.score_tiles(X + first * inner, Y, inner, std::min(tr, rows - first), cols, C + first * cols, cols, scale,
-                        cols, nullptr);
+    kernels.score_tiles({.q = X + first * inner, .rows = std::min(tr, rows - first), .d = inner, .k_panels = Y,
+                         .cols = cols, .S = C + first * cols, .ldS = cols, .scale = scale, .visible = cols,
+                         .row_max = nullptr});
   }
 }
 

@@ -6,6 +6,31 @@
 
 namespace attn::ref::detail {
 
+/// One call of the score micro-kernel (kernel_table::score_tiles):
+/// S(r, j) = sum_k q[r d + k] k_panels[(p d + k) tile_cols + j % tile_cols], p = j / tile_cols,
+/// for r < rows (<= tile_rows) and j < cols: rows of Q (d floats each, read in place)
+/// against K packed in panels of tile_cols rows, each d x tile_cols, zero-padded (see
+/// tiled.hpp). Row r of the result goes to S + r ldS, multiplied by `scale` (1 skips
+/// it). Each entry is one dot product accumulated in k order, at most d roundings per
+/// term, then one more for the product.
+/// The causal mask: S(r, j) = -inf for j >= visible + r (visible >= cols: no mask).
+/// Unless row_max is null (tile_rows x lanes floats, 64-byte aligned), lanes
+/// [r lanes, (r + 1) lanes) of it are raised to cover every S(r, j), j < cols, so that
+/// their max is the row's max; a NaN entry may or may not reach them (whatever the max
+/// instruction does), and lanes of rows >= `rows` hold garbage.
+struct score_block {
+  const float* q;         ///< the block's first row of Q
+  std::size_t rows;       ///< rows of Q in the block, at most tile_rows
+  std::size_t d;          ///< the length of a row of Q and of a key
+  const float* k_panels;  ///< the packed keys, from the first column wanted
+  std::size_t cols;       ///< columns of S wanted
+  float* S;               ///< the block's first row of S
+  std::size_t ldS;        ///< floats from one row of S to the next
+  float scale;            ///< times every entry (1: no multiplication)
+  std::size_t visible;    ///< the causal mask's first hidden column of row 0 (>= cols: none)
+  float* row_max;         ///< the running row maxima, or null
+};
+
 /// The primitive loops the reference is built from. Pointers may be unaligned; `n` may
 /// be any size, 0 included.
 struct kernel_table {
@@ -39,20 +64,8 @@ struct kernel_table {
   /// ceil(rows / tile_cols) panels, 64-byte aligned. False when a nonzero entry times
   /// `scale` is below FLT_MIN (subnormal or 0).
   bool (*pack_panels)(const float* K, std::size_t rows, std::size_t d, float scale, float* panels);
-  /// S(r, j) = sum_k q[r d + k] k_panels[(p d + k) tile_cols + j % tile_cols], p = j / tile_cols,
-  /// for r < rows (<= tile_rows) and j < cols: rows of Q (d floats each, read in place)
-  /// against K packed in panels of tile_cols rows, each d x tile_cols, zero-padded (see
-  /// tiled.hpp). Row r of the result goes to S + r ldS, multiplied by `scale` (1 skips
-  /// it). Each entry is one dot product accumulated in k order, at most d roundings per
-  /// term, then one more for the product.
-  /// The causal mask: S(r, j) = -inf for j >= visible + r (visible >= cols: no mask).
-  /// Unless row_max is null (tile_rows x lanes floats, 64-byte aligned), lanes
-  /// [r lanes, (r + 1) lanes) of it are raised to cover every S(r, j), j < cols, so that
-  /// their max is the row's max; a NaN entry may or may not reach them (whatever the max
-  /// instruction does), and lanes of rows >= `rows` hold garbage.
-  void (*score_tiles)(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                      std::size_t cols, float* S, std::size_t ldS, float scale, std::size_t visible,
-                      float* row_max);
+  /// The score micro-kernel on one block of rows (score_block, above).
+  void (*score_tiles)(const score_block& block);
 };
 
 /// Always compiled: plain loops, so every platform has at least one table.

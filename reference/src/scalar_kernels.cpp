@@ -47,13 +47,11 @@ void scaled_difference(const float* a, const float* g, float c, float* out, std:
 }
 
 // Tiles of 1 x 1: q is one row of Q and the panels are the rows of K.
-void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                 std::size_t cols, float* S, std::size_t /*ldS*/, float scale, std::size_t visible,
-                 float* row_max) {
-  if (rows == 0) return;
-  for (std::size_t j = 0; j < cols; ++j) {
-    S[j] = j < visible ? dot(q, k_panels + j * d, d) * scale : -std::numeric_limits<float>::infinity();
-    if (row_max != nullptr && S[j] > *row_max) *row_max = S[j];
+void score_tiles(const score_block& b) {
+  if (b.rows == 0) return;
+  for (std::size_t j = 0; j < b.cols; ++j) {
+    b.S[j] = j < b.visible ? dot(b.q, b.k_panels + j * b.d, b.d) * b.scale : -std::numeric_limits<float>::infinity();
+    if (b.row_max != nullptr && b.S[j] > *b.row_max) *b.row_max = b.S[j];
   }
 }
 

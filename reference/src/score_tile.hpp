@@ -9,6 +9,7 @@
 #include <utility>  // std::index_sequence (a type only: no code)
 
 #include "constants.hpp"
+#include "kernel_table.hpp"  // score_block
 #include "simd.hpp"
 
 namespace attn::ref::detail {
@@ -34,9 +35,14 @@ struct score_tile : simd<Arch> {
   /// The tiles of rows x cols, one panel of K after the other; row r of the tile at
   /// column j keeps its first min(visible - j + r, cols - j) columns.
   template <std::size_t... R>
-  static void tiles(const float* q, const float* k, std::size_t d, std::size_t rows, std::size_t cols,
-                    float* S, std::size_t ldS, float scale, std::size_t visible, float* row_max,
-                    std::index_sequence<R...>) {
+  static void tiles(const score_block& block, std::index_sequence<R...>) {
+    const float* const q = block.q;
+    const float* k = block.k_panels;
+    float* S = block.S;
+    const std::size_t d = block.d, rows = block.rows, cols = block.cols, ldS = block.ldS;
+    const std::size_t visible = block.visible;
+    const float scale = block.scale;
+    float* const row_max = block.row_max;
     std::ptrdiff_t offset[tile_rows];  // rows past the last repeat row 0: computed, never stored
     ((offset[R] = static_cast<std::ptrdiff_t>((R < rows ? R : 0) * d)), ...);
     for (std::size_t j = 0; j < cols; j += tile_cols, S += tile_cols) {
@@ -81,11 +87,7 @@ struct score_tile : simd<Arch> {
     }
   }
 
-  static void score_tiles(const float* q, const float* k_panels, std::size_t d, std::size_t rows,
-                          std::size_t cols, float* S, std::size_t ldS, float scale, std::size_t visible,
-                          float* row_max) {
-    tiles(q, k_panels, d, rows, cols, S, ldS, scale, visible, row_max, std::make_index_sequence<tile_rows>{});
-  }
+  static void score_tiles(const score_block& block) { tiles(block, std::make_index_sequence<tile_rows>{}); }
 
   /// K (rows x d, row-major) times `scale` into panels of tile_cols keys, each d x
   /// tile_cols with the last panel zero-padded: each panel row is tile_vectors gathers of

@@ -42,14 +42,16 @@ void packed_scores::compute(std::size_t block, std::size_t cols, float* S, std::
   const std::size_t first = block * block_rows();
   const std::size_t rows = std::min(block_rows(), rows_ - first);
   const std::size_t visible = causal ? first + 1 : cols;  // row first + r keeps columns j < visible + r
-  kernels_->score_tiles(q_ + first * d_, k_, d_, rows, cols, S, ldS, scale_, visible, row_max);
+  kernels_->score_tiles({.q = q_ + first * d_, .rows = rows, .d = d_, .k_panels = k_, .cols = cols, .S = S,
+                         .ldS = ldS, .scale = scale_, .visible = visible, .row_max = row_max});
 }
 
 void packed_scores::compute_columns(std::size_t block, std::size_t first, std::size_t count, float* S,
                                     std::size_t ldS) const {
   const std::size_t row = block * block_rows();
   const std::size_t rows = std::min(block_rows(), rows_ - row);
-  kernels_->score_tiles(q_ + row * d_, k_ + first * d_, d_, rows, count, S, ldS, scale_, count, nullptr);
+  kernels_->score_tiles({.q = q_ + row * d_, .rows = rows, .d = d_, .k_panels = k_ + first * d_, .cols = count,
+                         .S = S, .ldS = ldS, .scale = scale_, .visible = count, .row_max = nullptr});
 }
 
 }  // namespace detail
