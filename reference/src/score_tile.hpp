@@ -34,8 +34,11 @@ struct score_tile : simd<Arch> {
 
   /// The tiles of rows x cols, one panel of K after the other; row r of the tile at
   /// column j keeps its first min(visible - j + r, cols - j) columns.
+  /// `block` is taken by value: measured with GCC 12, taking it by reference made
+  /// attention_backward at n = 16, d = 16 (many short calls) 7-10% slower than separate
+  /// parameters did; by value it runs as fast as they did.
   template <std::size_t... R>
-  static void tiles(const score_block& block, std::index_sequence<R...>) {
+  static void tiles(const score_block block, std::index_sequence<R...>) {
     const float* const q = block.q;
     const float* k = block.k_panels;
     float* S = block.S;
