@@ -227,27 +227,10 @@ TEST_CASE("causal attention reads no value or key row of a masked key: NaN or in
   const std::size_t n = 6, d = 4, dv = 3;
   const attn::matrix Q = attn::test::gaussian_matrix(gen, n, d), K = attn::test::gaussian_matrix(gen, n, d);
   const attn::matrix V = attn::test::uniform_matrix(gen, n, dv, -2.0f, 2.0f);
-  for (const std::size_t k : {std::size_t{n - 1}, std::size_t{2}}) {
-    const auto e = attn::test::reference_attention(attn::test::first_rows(Q, k), attn::test::first_rows(K, k), attn::test::first_rows(V, k), true, false);
-    for (const char* poison : attn::test::masked_row_poisons) {
-      attn::matrix Kp = K, Vp = V;
-      attn::test::poison_row(Kp, Vp, k, poison);
-      const bool nan = poison[2] == 'N';
-      attn::matrix O(n, dv, qnan);
-      attn::attention(Q, Kp, Vp, O, true);
-      const std::string what = "causal attention with row " + std::to_string(k) + " of " + std::string(poison);
-      ATTN_CHECK_ALL_CLOSE(what + ": queries 0.." + std::to_string(k - 1) + " (they cannot see key " +
-                               std::to_string(k) + ")",
-                           e.output, attn::const_matrix_view(O.view().data, k, dv), e.bounds,
-                           inputs().add("Q", Q).add("K", Kp).add("V", Vp));
-      if (nan) {
-        ATTN_CHECK_ALL_CLOSE(what + ": queries " + std::to_string(k) + ".. see it (NaN in, NaN out)",
-                             std::vector<double>((n - k) * dv, qnan),
-                             attn::const_matrix_view(O.view().data + k * dv, n - k, dv), 0.0,
-                             inputs().add("Q", Q).add("K", Kp).add("V", Vp));
-      }
-    }
-  }
+  attn::test::check_masked_rows_unread("causal attention", Q, K, V, {n - 1, 2}, false,
+                                       [](const attn::matrix& q, const attn::matrix& k, const attn::matrix& v, attn::matrix& o) {
+                                         attn::attention(q, k, v, o, true);
+                                       });
 }
 
 TEST_CASE("without the causal mask every key takes part: a NaN value row gives NaN even where its weight is 0",

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <initializer_list>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -72,6 +74,38 @@ inline constexpr const char* masked_row_poisons[] = {"V NaN", "V inf", "K NaN", 
 inline void poison_row(matrix& K, matrix& V, std::size_t k, std::string_view poison) {
   const float x = poison[2] == 'N' ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
   for (float& v : (poison[0] == 'V' ? V.row(k) : K.row(k))) v = x;
+}
+
+/// The check that a causal attention reads no row of a masked key, for any causal
+/// attention `run(Q, K, V, O)` (step 7's attention, step 9's streaming_attention): with row k
+/// of K or V poisoned (each of masked_row_poisons), queries 0..k-1 must equal attention over
+/// the first k keys and queries, within the reference's bounds (`streaming`: those of one
+/// pass), and with NaN the queries from k on must be NaN (NaN in, NaN out). `what` names the
+/// call in the messages.
+template <class Run>
+void check_masked_rows_unread(const std::string& what, const matrix& Q, const matrix& K, const matrix& V,
+                              std::initializer_list<std::size_t> rows, bool streaming, Run run) {
+  const std::size_t n = Q.rows(), dv = V.cols();
+  for (const std::size_t k : rows) {
+    const auto e = reference_attention(first_rows(Q, k), first_rows(K, k), first_rows(V, k), true, streaming);
+    for (const char* poison : masked_row_poisons) {
+      matrix Kp = K, Vp = V;
+      poison_row(Kp, Vp, k, poison);
+      matrix O(n, dv, std::numeric_limits<float>::quiet_NaN());
+      run(Q, Kp, Vp, O);
+      const std::string call = what + " with row " + std::to_string(k) + " of " + std::string(poison);
+      ATTN_CHECK_ALL_CLOSE(call + ": queries 0.." + std::to_string(k - 1) + " (they cannot see key " +
+                               std::to_string(k) + ")",
+                           e.output, const_matrix_view(O.view().data, k, dv), e.bounds,
+                           inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+      if (poison[2] == 'N') {
+        ATTN_CHECK_ALL_CLOSE(call + ": queries " + std::to_string(k) + ".. see it (NaN in, NaN out)",
+                             std::vector<double>((n - k) * dv, std::numeric_limits<double>::quiet_NaN()),
+                             const_matrix_view(O.view().data + k * dv, n - k, dv), 0.0,
+                             inputs().add("Q", Q).add("K", Kp).add("V", Vp));
+      }
+    }
+  }
 }
 
 /// The exact output of attention(Q, K, V, causal) in double, from oracle::attention_weights
