@@ -17,6 +17,13 @@ set(failures "")
 macro(fail what)
   list(APPEND failures "${what}")
 endmacro()
+# Stops with every failure found so far, one a line.
+macro(stop_on_failures)
+  if(failures)
+    string(REPLACE ";" "\n  " failures "${failures}")
+    message(FATAL_ERROR "docs:\n  ${failures}")
+  endif()
+endmacro()
 
 foreach(page index instability references worked_examples design sources contract_8hpp reference_8hpp namespaceattn
              namespaceattn_1_1ref ${step_pages})
@@ -24,10 +31,7 @@ foreach(page index instability references worked_examples design sources contrac
     fail("${page}.html is missing; expected Doxygen to generate it from docs/")
   endif()
 endforeach()
-if(failures)
-  string(REPLACE ";" "\n  " failures "${failures}")
-  message(FATAL_ERROR "docs: \n  ${failures}")
-endif()
+stop_on_failures()  # the other checks read these pages
 
 # The text of a page with tags removed and entities decoded enough to compare program output.
 function(page_text page out)
@@ -136,10 +140,7 @@ if(LOCAL_MATHJAX)
   endif()
 endif()
 
-if(failures)
-  string(REPLACE ";" "\n  " failures "${failures}")
-  message(FATAL_ERROR "docs:\n  ${failures}")
-endif()
+stop_on_failures()
 list(LENGTH step_pages nsteps)
 message(STATUS "docs: overview, ${nsteps} step pages, instability analysis and references built, "
                "with worked examples, links and formulas")
