@@ -72,18 +72,9 @@ const matrix& reference_weights(const matrix_inputs& in, bool causal) {
   return A;
 }
 
-/// The largest score tolerance of row i (tol::attention_row takes one per row).
-double row_score_error(const matrix_inputs& in, std::size_t i, int implementations) {
-  double worst = 0.0;
-  for (std::size_t j = 0; j < in.n; ++j) {
-    worst = std::max(worst, tol::scaled_score(in.d, in.sum_abs[i * in.n + j], implementations));
-  }
-  return worst;
-}
-
-/// The score error of row i from the precomputed sums: the keys the query sees count, masked
-/// ones do not (tol::visible_score_error).
-double visible_row_score_error(const matrix_inputs& in, std::size_t i, bool causal, int implementations) {
+/// The score error of row i (tol::attention_row takes one per row), from the precomputed
+/// sums: the keys the query sees count, masked ones do not (tol::visible_score_error).
+double row_score_error(const matrix_inputs& in, std::size_t i, bool causal, int implementations) {
   return tol::visible_score_error(in.d, std::span<const double>(in.sum_abs).subspan(i * in.n, in.n),
                                   tol::visible_keys(i, in.n, causal), implementations);
 }
@@ -237,7 +228,7 @@ std::string check_attention_weights(const_matrix_view got, const matrix_inputs& 
       std::copy(a.begin(), a.end(), expected.begin());
     }
     const std::vector<double> bound =
-        tol::attention_row(beta, a, row_score_error(in, i, implementations), implementations);
+        tol::attention_row(beta, a, row_score_error(in, i, causal, implementations), implementations);
     for (std::size_t j = 0; j < n; ++j) {
       const bool masked = causal && j > i;  // a masked key gets weight exactly 0
       std::string wrong = compare(element(i, j), got(i, j), expected[j], masked ? 0.0 : bound[j], is_reference);
@@ -286,7 +277,7 @@ namespace {
 void output_bounds(const matrix_inputs& in, std::size_t i, std::span<const float> beta, std::span<const float> a,
                    bool causal, bool streaming, int implementations, std::span<double> out) {
   const std::size_t n = in.n, dv = in.d;
-  const double score_error = visible_row_score_error(in, i, causal, implementations);
+  const double score_error = row_score_error(in, i, causal, implementations);
   std::vector<double> b = streaming ? tol::streaming_attention_row(beta, a, score_error, implementations)
                                     : tol::attention_row(beta, a, score_error, implementations);
   for (std::size_t j = 0; j < n; ++j) {
