@@ -420,15 +420,12 @@ inline attention_gradients attention_backward(const_matrix_view Q, const_matrix_
   std::vector<double> G(nk), s(nk), dS(nk);
   for (std::size_t i = 0; i < nq; ++i) {
     const std::size_t n = causal ? std::min(nk, i + 1) : nk;
-    double score_error = 0.0, c = 0.0;
+    const double score_error = visible_score_error(Q.row(i), K, n, 1);
+    double c = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
-      double dot = 0.0, abs = 0.0;
-      for (std::size_t t = 0; t < d; ++t) {
-        dot += static_cast<double>(Q(i, t)) * K(j, t);
-        abs += std::fabs(static_cast<double>(Q(i, t)) * K(j, t));
-      }
+      double dot = 0.0;
+      for (std::size_t t = 0; t < d; ++t) dot += static_cast<double>(Q(i, t)) * K(j, t);
       beta[j] = static_cast<float>(dot * inv_root);
-      score_error = std::max(score_error, scaled_score(d, abs, 1));
       double g = 0.0;
       G[j] = 0.0;
       for (std::size_t t = 0; t < dv; ++t) {
