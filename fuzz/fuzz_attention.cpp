@@ -106,10 +106,10 @@ void check(const problem& p, std::size_t offset) {
   on_every_isa([&](const std::string& isa) {
     const std::string where = "isa " + isa + ", Q " + std::to_string(n_q) + " x " + std::to_string(d) + ", K " +
                               std::to_string(n_k) + " x " + std::to_string(d) + (p.causal ? ", causal" : "");
-    placed A(n_q * n_k, qnan, offset);
+    placed A(n_q * n_k, qnan, offset, fences::allocation);
     attn::ref::attention_weights(Q, K, {A.data(), n_q, n_k}, p.causal);
-    ATTN_FUZZ_REQUIRE(A.front_intact(), where + ": attention_weights wrote before A");
-    placed B(n_q * n_k, qnan, offset);
+    ATTN_FUZZ_REQUIRE(A.fences_intact(), where + ": attention_weights wrote before A");
+    placed B(n_q * n_k, qnan, offset, fences::allocation);
     const attn::matrix_view Bv(B.data(), n_q, n_k);
     attn::ref::scores(Q, K, Bv);
     if (p.causal) attn::ref::apply_causal_mask(Bv);
