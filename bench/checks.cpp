@@ -72,13 +72,11 @@ const matrix& reference_weights(const matrix_inputs& in, bool causal) {
   return A;
 }
 
-/// The largest score tolerance of row i (tol::attention_row takes one per row).
-double row_score_error(const matrix_inputs& in, std::size_t i, int implementations) {
-  double worst = 0.0;
-  for (std::size_t j = 0; j < in.n; ++j) {
-    worst = std::max(worst, tol::scaled_score(in.d, in.sum_abs[i * in.n + j], implementations));
-  }
-  return worst;
+/// The score error of row i (tol::attention_row takes one per row), from the precomputed
+/// sums: the keys the query sees count, masked ones do not (tol::visible_score_error).
+double row_score_error(const matrix_inputs& in, std::size_t i, bool causal, int implementations) {
+  return tol::visible_score_error(in.d, std::span<const double>(in.sum_abs).subspan(i * in.n, in.n),
+                                  tol::visible_keys(i, in.n, causal), implementations);
 }
 
 /// The rows a check looks at: a sample for the oracle, all of them for the reference.
@@ -230,7 +228,7 @@ std::string check_attention_weights(const_matrix_view got, const matrix_inputs& 
       std::copy(a.begin(), a.end(), expected.begin());
     }
     const std::vector<double> bound =
-        tol::attention_row(beta, a, row_score_error(in, i, implementations), implementations);
+        tol::attention_row(beta, a, row_score_error(in, i, causal, implementations), implementations);
     for (std::size_t j = 0; j < n; ++j) {
       const bool masked = causal && j > i;  // a masked key gets weight exactly 0
       std::string wrong = compare(element(i, j), got(i, j), expected[j], masked ? 0.0 : bound[j], is_reference);
@@ -277,13 +275,9 @@ namespace {
 /// the weights' bound (attention_row or streaming_attention_row, exact where masked), then
 /// attention_output for each column. `beta`, `a` are the row's expected scores and weights.
 void output_bounds(const matrix_inputs& in, std::size_t i, std::span<const float> beta, std::span<const float> a,
-                   bool streaming, int implementations, std::span<double> out) {
+                   bool causal, bool streaming, int implementations, std::span<double> out) {
   const std::size_t n = in.n, dv = in.d;
-  // The largest score tolerance of the unmasked keys (a masked key's weight is exactly 0).
-  double score_error = 0.0;
-  for (std::size_t j = 0; j < n; ++j) {
-    if (beta[j] != kMinusInf) score_error = std::max(score_error, tol::scaled_score(in.d, in.sum_abs[i * n + j], implementations));
-  }
+  const double score_error = row_score_error(in, i, causal, implementations);
   std::vector<double> b = streaming ? tol::streaming_attention_row(beta, a, score_error, implementations)
                                     : tol::attention_row(beta, a, score_error, implementations);
   for (std::size_t j = 0; j < n; ++j) {
@@ -314,7 +308,7 @@ const expected_output& reference_output(const matrix_inputs& in, bool causal, bo
   std::vector<float> beta(n);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t j = 0; j < n; ++j) beta[j] = causal && j > i ? kMinusInf : S(i, j);
-    output_bounds(in, i, beta, A.row(i), streaming, 2, std::span<double>(e.bounds).subspan(i * dv, dv));
+    output_bounds(in, i, beta, A.row(i), causal, streaming, 2, std::span<double>(e.bounds).subspan(i * dv, dv));
   }
   e.n = n;
   e.d = dv;
@@ -350,7 +344,7 @@ std::string check_attention(const_matrix_view got, const matrix_inputs& in, bool
     const std::vector<double> weights = oracle::softmax(std::span<const double>(s));
     std::copy(s.begin(), s.end(), beta.begin());
     std::copy(weights.begin(), weights.end(), a.begin());
-    output_bounds(in, i, beta, a, streaming, 1, bounds);
+    output_bounds(in, i, beta, a, causal, streaming, 1, bounds);
     for (std::size_t c = 0; c < dv; ++c) {
       std::string wrong = compare(element(i, c), got(i, c), oracle_output(weights, in.V(), c), bounds[c], true);
       if (!wrong.empty()) return wrong;

@@ -106,11 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       finite && weights_like && (1.0 + tol::gamma(n + 4)) * largest < static_cast<double>(FLT_MAX) / 4;
 
   on_every_isa([&](const std::string& isa) {
-    placed out(n, -7.0f, offset);
+    placed out(n, -7.0f, offset, fences::allocation);
     attn::ref::softmax_backward(a, g, out.span());
     const std::string where = "isa " + isa + ", softmax_backward of " + std::to_string(n) +
                               (raw_weights ? " raw values" : " weights");
-    ATTN_FUZZ_REQUIRE(out.front_intact(), where + ": wrote before grad_s");
+    ATTN_FUZZ_REQUIRE(out.fences_intact(), where + ": wrote before grad_s");
     for (std::size_t j = 0; j < n; ++j) {
       const float got = out.data()[j];
       if (has_nan) {

@@ -22,7 +22,7 @@ namespace tol = attn::test::tol;
 
 void check(const std::vector<float>& q_values, const std::vector<float>& k_values, std::size_t offset_q,
            std::size_t offset_k) {
-  const placed q(q_values, offset_q), k(k_values, offset_k);
+  const placed q(q_values, offset_q, fences::allocation), k(k_values, offset_k, fences::allocation);
   const std::size_t n = q_values.size();
   const std::string shape = "q has " + std::to_string(n) + ", k has " + std::to_string(k_values.size());
   on_every_isa([&](const std::string& isa) {
@@ -48,7 +48,7 @@ void check(const std::vector<float>& q_values, const std::vector<float>& k_value
                      attn::ref::scaled_score(q.span(), k.span()), tol::scaled_score(n, scale.finite_abs_sum, 1), n,
                      scale);
     }
-    ATTN_FUZZ_REQUIRE(q.front_intact() && k.front_intact(), "wrote outside q or k" + where);
+    ATTN_FUZZ_REQUIRE(q.fences_intact() && k.fences_intact(), "wrote outside q or k" + where);
   });
 }
 

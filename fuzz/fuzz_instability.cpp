@@ -59,13 +59,13 @@ void check_jacobian(input& in) {
     cols = in.byte() % 80;
   }
   const std::vector<float> a = in.values(n);
-  placed J(rows * cols, qnan, in.byte() % 4);
+  placed J(rows * cols, qnan, in.byte() % 4, fences::allocation);
   const bool bad_shape = rows != n || cols != n;
   const bool refused = refuses([&] { attn::ref::softmax_jacobian(a, {J.data(), rows, cols}); },
                                "attn::ref::softmax_jacobian");
   ATTN_FUZZ_REQUIRE(refused == bad_shape, "softmax_jacobian of " + std::to_string(n) + " weights into J " + std::to_string(rows) +
                                     " x " + std::to_string(cols) + (bad_shape ? " accepted" : " refused"));
-  ATTN_FUZZ_REQUIRE(J.front_intact(), "softmax_jacobian wrote before J");
+  ATTN_FUZZ_REQUIRE(J.fences_intact(), "softmax_jacobian wrote before J");
   if (bad_shape) return;
   const std::vector<double> expected = oracle::softmax_jacobian(a);
   for (std::size_t i = 0; i < n; ++i) {

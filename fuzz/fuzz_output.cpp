@@ -92,14 +92,14 @@ expected_output exact(const problem& p) {
 /// Runs attention (block 0) or streaming_attention (block >= 1) on `p` into a fenced O.
 std::vector<float> run(const problem& p, std::size_t block, const std::string& where) {
   const std::size_t size = p.nq * p.dv;
-  placed O(size, -7.0f, 3);
+  placed O(size, -7.0f, 3, fences::allocation);
   const attn::const_matrix_view Q{p.Q.data(), p.nq, p.d}, K{p.K.data(), p.nk, p.d}, V{p.V.data(), p.nk, p.dv};
   if (block == 0) {
     attn::ref::attention(Q, K, V, {O.data(), p.nq, p.dv}, p.causal);
   } else {
     attn::ref::streaming_attention(Q, K, V, {O.data(), p.nq, p.dv}, p.causal, block);
   }
-  ATTN_FUZZ_REQUIRE(O.front_intact(), where + ": wrote before O");
+  ATTN_FUZZ_REQUIRE(O.fences_intact(), where + ": wrote before O");
   return {O.data(), O.data() + size};
 }
 
@@ -160,9 +160,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // attention_output alone: the oracle's weights rounded to float, times V.
     if (e.checked) {
       std::vector<float> A(e.A.begin(), e.A.end());
-      placed O2(p.nq * p.dv, -7.0f, 1);
+      placed O2(p.nq * p.dv, -7.0f, 1, fences::allocation);
       attn::ref::attention_output({A.data(), p.nq, p.nk}, {p.V.data(), p.nk, p.dv}, {O2.data(), p.nq, p.dv});
-      ATTN_FUZZ_REQUIRE(O2.front_intact(), "isa " + isa + ": attention_output wrote before O");
+      ATTN_FUZZ_REQUIRE(O2.fences_intact(), "isa " + isa + ": attention_output wrote before O");
       for (std::size_t i = 0; i < p.nq; ++i) {
         for (std::size_t c = 0; c < p.dv; ++c) {
           long double o = 0.0L;

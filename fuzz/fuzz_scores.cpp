@@ -59,7 +59,7 @@ void check_construction(input& in) {
 
 void check_mask(const std::string& where, std::span<const float> before, std::size_t rows, std::size_t cols,
                 std::size_t offset) {
-  placed S(before, offset);
+  placed S(before, offset, fences::allocation);
   attn::ref::apply_causal_mask({S.data(), rows, cols});
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j) {
@@ -70,7 +70,7 @@ void check_mask(const std::string& where, std::span<const float> before, std::si
                       " left (" + std::to_string(i) + ", " + std::to_string(j) + ") = " + show(after));
     }
   }
-  ATTN_FUZZ_REQUIRE(S.front_intact(), where + ": apply_causal_mask wrote before S");
+  ATTN_FUZZ_REQUIRE(S.fences_intact(), where + ": apply_causal_mask wrote before S");
 }
 
 void check_causal_mask(std::size_t n) {
@@ -124,10 +124,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string where = "isa " + isa + ", Q " + std::to_string(n_q) + " x " + std::to_string(d) + ", K " +
                               std::to_string(n_k) + " x " + std::to_string(d_k) + ", S " + std::to_string(s_rows) +
                               " x " + std::to_string(s_cols);
-    placed S(s_rows * s_cols, qnan, offset);
+    placed S(s_rows * s_cols, qnan, offset, fences::allocation);
     const bool refused = refuses([&] { attn::ref::scores(Qv, Kv, {S.data(), s_rows, s_cols}); }, "attn::ref::scores");
     ATTN_FUZZ_REQUIRE(refused == bad_shape, where + (bad_shape ? ": scores accepted a bad shape" : ": scores refused"));
-    ATTN_FUZZ_REQUIRE(S.front_intact(), where + ": scores wrote before S");
+    ATTN_FUZZ_REQUIRE(S.fences_intact(), where + ": scores wrote before S");
     if (bad_shape) return;
     for (std::size_t i = 0; i < n_q; ++i) {
       for (std::size_t j = 0; j < n_k; ++j) {

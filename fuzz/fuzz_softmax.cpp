@@ -86,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string where = "isa " + isa;
     // One row, three ways: the reference's softmax is the stable one, and softmax_rows is
     // softmax on every row, so all three agree bit for bit.
-    placed soft(first, offset), stable(first, offset), as_matrix(first, offset);
+    placed soft(first, offset, fences::allocation), stable(first, offset, fences::allocation),
+        as_matrix(first, offset, fences::allocation);
     attn::ref::softmax(soft.span());
     attn::ref::stable_softmax(stable.span());
     attn::ref::softmax_rows({as_matrix.data(), 1, cols});
@@ -95,19 +96,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ATTN_FUZZ_REQUIRE(same(soft.data()[j], stable.data()[j]) && same(as_matrix.data()[j], stable.data()[j]),
               where + ": softmax, stable_softmax and softmax_rows differ at " + std::to_string(j));
     }
-    ATTN_FUZZ_REQUIRE(soft.front_intact() && stable.front_intact() && as_matrix.front_intact(), where + ": wrote before the row");
-    const placed row(first, offset);
+    ATTN_FUZZ_REQUIRE(soft.fences_intact() && stable.fences_intact() && as_matrix.fences_intact(),
+                      where + ": wrote before the row");
+    const placed row(first, offset, fences::allocation);
     const float L = attn::ref::log_sum_exp(row.span());
     ATTN_FUZZ_REQUIRE(close(expected[0].L, L, expected[0].L_bound),
             where + ": log_sum_exp of a row of " + std::to_string(cols) + " is " + show(L) + ", expected " +
                 show(expected[0].L) + ", bound " + show(expected[0].L_bound));
     // Every row of a matrix on its own.
-    placed S(x, offset);
+    placed S(x, offset, fences::allocation);
     attn::ref::softmax_rows({S.data(), rows, cols});
     for (std::size_t i = 0; i < rows; ++i) {
       check_weights(where + ", softmax_rows row " + std::to_string(i), expected[i], S.span().subspan(i * cols, cols));
     }
-    ATTN_FUZZ_REQUIRE(S.front_intact(), where + ": softmax_rows wrote before S");
+    ATTN_FUZZ_REQUIRE(S.fences_intact(), where + ": softmax_rows wrote before S");
   });
   return 0;
 }

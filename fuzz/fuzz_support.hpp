@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "support/close.hpp"
+#include "support/placed.hpp"
 #include "support/tolerances.hpp"
 
 namespace attn::fuzz {
@@ -230,35 +231,9 @@ void check_dot_like(What&& what, double expected, float actual, double bound, st
   }
 }
 
-/// A buffer of `n` floats at `offset` floats into an allocation that ends exactly where
-/// the buffer ends (AddressSanitizer sees any read or write past the end), with `offset`
-/// sentinels in front (any write before the start changes them).
-class placed {
- public:
-  static constexpr float kSentinel = -7777.25f;
-
-  placed(std::span<const float> values, std::size_t offset)
-      : storage_(offset + values.size(), kSentinel), offset_(offset) {
-    std::copy(values.begin(), values.end(), storage_.begin() + static_cast<std::ptrdiff_t>(offset));
-  }
-  placed(std::size_t n, float fill, std::size_t offset) : storage_(offset + n, fill), offset_(offset) {
-    for (std::size_t i = 0; i < offset; ++i) storage_[i] = kSentinel;
-  }
-  float* data() { return storage_.data() + offset_; }
-  const float* data() const { return storage_.data() + offset_; }
-  std::size_t size() const { return storage_.size() - offset_; }
-  std::span<float> span() { return {data(), size()}; }
-  std::span<const float> span() const { return {data(), size()}; }
-  bool front_intact() const {
-    for (std::size_t i = 0; i < offset_; ++i) {
-      if (!same(storage_[i], kSentinel)) return false;
-    }
-    return true;
-  }
-
- private:
-  std::vector<float> storage_;
-  std::size_t offset_;
-};
+/// The fuzzers' buffers are support/placed.hpp's, with the allocation ending where the
+/// buffer ends (fences::allocation) so that AddressSanitizer sees any access past it.
+using test::fences;
+using test::placed;
 
 }  // namespace attn::fuzz

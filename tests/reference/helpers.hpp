@@ -1,6 +1,6 @@
 // Shared by the tests/reference/*.cpp files: the instruction sets to loop over, unaligned
-// guarded buffers, random rows, and an element-wise comparison that reports the first
-// few mismatches with everything needed to reproduce them.
+// guarded buffers (support/placed.hpp), random rows, and an element-wise comparison that
+// reports the first few mismatches with everything needed to reproduce them.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <attn/attn.hpp>
 
 #include "support/close.hpp"
+#include "support/placed.hpp"
 #include "support/seed.hpp"
 
 namespace attn::test::reference {
@@ -43,31 +44,8 @@ inline constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 inline constexpr std::size_t kOffsets[] = {0, 1, 2, 3};
 
-/// `values` copied `offset` floats into a buffer fenced by sentinel values, so that an
-/// unaligned start is exercised and an out-of-bounds write is caught.
-class placed {
- public:
-  static constexpr float kSentinel = -12345.678f;
-  static constexpr std::size_t kFence = 16;
-
-  placed(std::span<const float> values, std::size_t offset)
-      : storage_(kFence + offset + values.size() + kFence, kSentinel), begin_(kFence + offset), n_(values.size()) {
-    std::copy(values.begin(), values.end(), storage_.begin() + static_cast<std::ptrdiff_t>(begin_));
-  }
-  std::span<float> span() { return {storage_.data() + begin_, n_}; }
-  std::span<const float> span() const { return {storage_.data() + begin_, n_}; }
-  /// True when nothing outside the placed values was written.
-  bool fences_intact() const {
-    for (std::size_t i = 0; i < storage_.size(); ++i) {
-      if ((i < begin_ || i >= begin_ + n_) && !(storage_[i] == kSentinel)) return false;
-    }
-    return true;
-  }
-
- private:
-  std::vector<float> storage_;
-  std::size_t begin_, n_;
-};
+/// Buffers `offset` floats off alignment with sentinels on both sides (support/placed.hpp).
+using test::placed;
 
 /// n normal draws with standard deviation `scale`.
 inline std::vector<float> normal_row(std::mt19937_64& rng, std::size_t n, float scale = 1.0f) {

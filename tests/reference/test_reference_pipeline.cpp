@@ -274,3 +274,48 @@ TEST_CASE("a key the causal mask hides does not loosen the bounds of the queries
     CHECK(e.bounds[k] < 1e-4);
   }
 }
+
+// tol::visible_score_error from precomputed sums (what the benchmarks keep for every pair)
+// is the same number as from the query and the keys, and a key with an infinite or NaN
+// factor does not count: its exact score is -inf, +inf or NaN, which the contract answers
+// exactly. Counting it would make the score error infinite and bound nothing.
+TEST_CASE("the score error of a row is the same from the sums, and skips keys with an infinite or NaN factor",
+          "[reference]") {
+  auto rng = attn::test::rng(320);
+  for (const std::size_t d : {1u, 7u, 64u}) {
+    const std::size_t n_k = 9;
+    const std::vector<float> q = normal_row(rng, d, 3.0f), K = normal_row(rng, n_k * d, 3.0f);
+    std::vector<double> sums(n_k);
+    for (std::size_t j = 0; j < n_k; ++j) sums[j] = sum_abs_products(q, {K.data() + j * d, d});
+    for (const std::size_t visible : {0u, 1u, 5u, 9u, 12u}) {
+      INFO("d = " << d << ", visible = " << visible);
+      CHECK(tol::visible_score_error(d, sums, visible, 1) == tol::visible_score_error(q, {K.data(), n_k, d}, visible, 1));
+      CHECK(tol::visible_score_error(d, sums, visible) == tol::visible_score_error(q, {K.data(), n_k, d}, visible));
+    }
+  }
+  // sum_t |q_t k_t| of the two finite keys: 0.5 + 0.5 = 1 and 2 + 0.125 = 2.125.
+  const attn::matrix q{{1.0f, 0.5f}};
+  const attn::matrix finite{{0.5f, -1.0f}, {2.0f, 0.25f}};
+  const attn::matrix special{{0.5f, -1.0f}, {2.0f, 0.25f}, {-kInf, 1.0f}, {kNaN, 0.0f}, {kInf, 0.0f}};
+  CHECK(tol::visible_score_error(q.row(0), finite, 2, 1) == tol::scaled_score(2, 2.125, 1));
+  CHECK(tol::visible_score_error(q.row(0), special, 5, 1) == tol::scaled_score(2, 2.125, 1));
+  CHECK(tol::visible_score_error(2, std::vector<double>{1.0, 2.125, kInf, kNaN}, 4, 1) == tol::scaled_score(2, 2.125, 1));
+  // A key whose score is -inf gets weight exactly 0, and the others stay within the bound
+  // that the finite score error gives them.
+  const std::vector<float> Q{1.0f, 0.5f}, K{0.5f, -1.0f, 2.0f, 0.25f, -kInf, 1.0f};
+  const std::vector<double> expected = oracle::attention_weights(Q, K, 1, 3, 2, false);
+  const std::vector<double> S = oracle::scores(Q, K, 1, 3, 2);
+  const std::vector<float> beta(S.begin(), S.end()), a(expected.begin(), expected.end());
+  REQUIRE(S[2] == -kInf);
+  const double score_error = tol::visible_score_error({Q.data(), 2}, {K.data(), 3, 2}, 3, 1);
+  REQUIRE(std::isfinite(score_error));
+  const std::vector<double> bound = tol::attention_row(beta, a, score_error, 1);
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    std::vector<float> A(3, kNaN);
+    ref::attention_weights({Q.data(), 1, 2}, {K.data(), 3, 2}, {A.data(), 1, 3}, false);
+    comparison cmp("isa " + isa + ", a key with score -inf");
+    for (std::size_t j = 0; j < 3; ++j) cmp.element(j, A[j], expected[j], j == 2 ? 0.0 : bound[j]);
+    ATTN_CHECK_AGREES(cmp);
+  }
+}

@@ -163,17 +163,29 @@ constexpr std::size_t visible_keys(std::size_t i, std::size_t n_k, bool causal) 
 
 /// Steps 5, 7 and 9. The score error E of one query's row for attention_row() and its kin
 /// (streaming_attention_row(), shifted_rows()): the largest scaled_score() bound over the
-/// keys the query sees, the first `visible` rows of K (visible_keys()). A masked key does
-/// not count: its weight is exactly 0 whatever its score, so its score's rounding never
-/// reaches the weights; counting it would let a key the query cannot see (one with a huge
-/// score) loosen the bound of every weight of the row.
-inline double visible_score_error(std::span<const float> q, const_matrix_view K, std::size_t visible,
+/// keys the query sees, the first `visible` keys (visible_keys()). `sum_abs[j]` is
+/// sum_abs_products(q, k_j) of key j and `d` the length of q. A masked key does not count:
+/// its weight is exactly 0 whatever its score, so its score's rounding never reaches the
+/// weights; counting it would let a key the query cannot see (one with a huge score) loosen
+/// the bound of every weight of the row. Nor does a key with an infinite or NaN factor (its
+/// sum is not finite): its exact score is -inf, +inf or NaN (float products cannot overflow
+/// in double), and the contract's policy answers those exactly (weight 0 for -inf, the +inf
+/// keys sharing the row, a NaN row), so no rounding of its score reaches the weights either.
+inline double visible_score_error(std::size_t d, std::span<const double> sum_abs, std::size_t visible,
                                   int implementations = 2) {
   double error = 0.0;
-  for (std::size_t j = 0; j < std::min(visible, K.rows); ++j) {
-    error = std::max(error, scaled_score(q.size(), sum_abs_products(q, K.row(j)), implementations));
+  for (std::size_t j = 0; j < std::min(visible, sum_abs.size()); ++j) {
+    if (std::isfinite(sum_abs[j])) error = std::max(error, scaled_score(d, sum_abs[j], implementations));
   }
   return error;
+}
+
+/// The same from the query and the keys (the rows of K).
+inline double visible_score_error(std::span<const float> q, const_matrix_view K, std::size_t visible,
+                                  int implementations = 2) {
+  std::vector<double> sum_abs(std::min(visible, K.rows));
+  for (std::size_t j = 0; j < sum_abs.size(); ++j) sum_abs[j] = sum_abs_products(q, K.row(j));
+  return visible_score_error(q.size(), sum_abs, visible, implementations);
 }
 
 /// Step 6. One sample of the variance estimator squares a computed dot product x^ with
@@ -408,15 +420,12 @@ inline attention_gradients attention_backward(const_matrix_view Q, const_matrix_
   std::vector<double> G(nk), s(nk), dS(nk);
   for (std::size_t i = 0; i < nq; ++i) {
     const std::size_t n = causal ? std::min(nk, i + 1) : nk;
-    double score_error = 0.0, c = 0.0;
+    const double score_error = visible_score_error(Q.row(i), K, n, 1);
+    double c = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
-      double dot = 0.0, abs = 0.0;
-      for (std::size_t t = 0; t < d; ++t) {
-        dot += static_cast<double>(Q(i, t)) * K(j, t);
-        abs += std::fabs(static_cast<double>(Q(i, t)) * K(j, t));
-      }
+      double dot = 0.0;
+      for (std::size_t t = 0; t < d; ++t) dot += static_cast<double>(Q(i, t)) * K(j, t);
       beta[j] = static_cast<float>(dot * inv_root);
-      score_error = std::max(score_error, scaled_score(d, abs, 1));
       double g = 0.0;
       G[j] = 0.0;
       for (std::size_t t = 0; t < dv; ++t) {
