@@ -16,6 +16,7 @@
 #include <attn/attn.hpp>
 
 #include "support/close.hpp"
+#include "support/lengths.hpp"
 #include "support/placed.hpp"
 #include "support/seed.hpp"
 
@@ -30,13 +31,8 @@ inline std::vector<std::string> supported_isas() {
   return names;
 }
 
-/// Lengths that hit every SIMD tail (0..300) plus a few long rows.
-inline std::vector<std::size_t> all_lengths() {
-  std::vector<std::size_t> n;
-  for (std::size_t i = 0; i <= 300; ++i) n.push_back(i);
-  for (std::size_t big : {1000u, 4099u, 65537u}) n.push_back(big);
-  return n;
-}
+/// Every length from 0 to 300 and the long ones (support/lengths.hpp).
+using attn::test::all_lengths;
 
 /// Starting offsets (in floats) inside a larger buffer: aligned and misaligned.
 inline constexpr float kInf = std::numeric_limits<float>::infinity();

@@ -1,6 +1,6 @@
 // Random inputs for the property tests, all drawn from attn::test::rng(salt) so that every
-// failure reproduces from the seed the run prints; the sizes that reach every SIMD tail;
-// and guarded storage that notices a write outside a view.
+// failure reproduces from the seed the run prints (the sizes that reach every SIMD tail:
+// support/lengths.hpp); and guarded storage that notices a write outside a view.
 #pragma once
 
 #include <cmath>
@@ -14,27 +14,12 @@
 
 #include <attn/matrix.hpp>
 
+#include "support/lengths.hpp"
+#include "support/placed.hpp"
 #include "support/seed.hpp"
 #include "support/tolerances.hpp"
 
 namespace attn::test {
-
-/// Lengths that hit every tail of an 4-, 8- or 16-lane SIMD loop (and of its 2x unrolled
-/// version): 0..17, 31..33, 63..65, 127..129, 255..257, and a few large ones.
-inline std::vector<std::size_t> tail_sizes() {
-  std::vector<std::size_t> sizes;
-  for (std::size_t n = 0; n <= 17; ++n) sizes.push_back(n);
-  for (std::size_t centre : {32u, 64u, 128u, 256u}) {
-    for (std::size_t n = centre - 1; n <= centre + 1; ++n) sizes.push_back(n);
-  }
-  for (std::size_t n : {1000u, 4099u, 65537u}) sizes.push_back(n);
-  return sizes;
-}
-
-/// Shorter list for two- and three-dimensional sweeps (n_q x n_k x d).
-inline std::vector<std::size_t> small_tail_sizes() {
-  return {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33};
-}
 
 /// n floats uniform in [lo, hi).
 inline std::vector<float> uniform_row(std::mt19937_64& gen, std::size_t n, float lo, float hi) {
@@ -90,33 +75,23 @@ inline matrix gaussian_matrix(std::mt19937_64& gen, std::size_t rows, std::size_
   return m;
 }
 
-/// A rows x cols output with a band of sentinels before and after it: writes outside the
-/// view show up in intact() as changed sentinels.
+/// A rows x cols output with sentinels before and after it (support/placed.hpp, three
+/// floats off alignment, so the view starts unaligned): writes outside the view show up in
+/// intact() as changed sentinels.
 class guarded_matrix {
  public:
-  static constexpr std::size_t kGuard = 19;  // odd, so the view starts unaligned
-  static constexpr float kSentinel = 12345.678f;
-
   guarded_matrix(std::size_t rows, std::size_t cols, float fill)
-      : rows_(rows), cols_(cols), storage_(kGuard + rows * cols + kGuard, kSentinel) {
-    for (std::size_t k = 0; k < rows * cols; ++k) storage_[kGuard + k] = fill;
-  }
-  matrix_view view() { return {storage_.data() + kGuard, rows_, cols_}; }
-  const_matrix_view view() const { return {storage_.data() + kGuard, rows_, cols_}; }
+      : rows_(rows), cols_(cols), buffer_(rows * cols, fill, 3) {}
+  matrix_view view() { return {buffer_.data(), rows_, cols_}; }
+  const_matrix_view view() const { return {buffer_.data(), rows_, cols_}; }
   /// No element outside the view changed.
-  bool intact() const {
-    for (std::size_t k = 0; k < kGuard; ++k) {
-      if (storage_[k] != kSentinel || storage_[storage_.size() - 1 - k] != kSentinel) return false;
-    }
-    return true;
-  }
+  bool intact() const { return buffer_.fences_intact(); }
 
  private:
   std::size_t rows_, cols_;
-  std::vector<float> storage_;
+  placed buffer_;
 };
 
-/// sum_t |q_t k_t| in double: the scale of the dot product's rounding error (tol::dot).
 /// "3 x 4", for messages about shapes.
 inline std::string shape(std::size_t rows, std::size_t cols) {
   return std::to_string(rows) + " x " + std::to_string(cols);

@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <random>
 #include <span>
 #include <vector>
 
 #include <attn/matrix.hpp>
+
+#include "support/tolerances.hpp"
 
 namespace attn::test::oracle {
 
@@ -159,6 +163,31 @@ inline gradients attention_backward(const_matrix_view Q, const_matrix_view K, co
   e.dK.assign(dK.begin(), dK.end());
   e.dV.assign(dV.begin(), dV.end());
   return e;
+}
+
+/// What attn::dot_variance(d, samples, seed) computes, from its documented draws (for each
+/// sample q, then k: d standard normal floats each, from one std::mt19937_64(seed)) with
+/// every dot product exact: `value`, the mean of their squares; and `bound`, how far a float
+/// computation of the same draws may be from it (each dot product's rounding, tol::dot,
+/// through its square, tol::squared_dot, averaged). samples > 0.
+struct variance_estimate {
+  double value;
+  double bound;
+};
+inline variance_estimate dot_variance(std::size_t d, std::size_t samples, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(d), k(d);
+  double sum = 0.0, bound = 0.0;
+  for (std::size_t s = 0; s < samples; ++s) {
+    for (float& x : q) x = normal(engine);
+    for (float& x : k) x = normal(engine);
+    const double x = dot(q, k);
+    sum += x * x;
+    bound += tol::squared_dot(x, tol::dot(d, tol::sum_abs_products(q, k), 1));
+  }
+  const double n = static_cast<double>(samples);
+  return {sum / n, bound / n};
 }
 
 }  // namespace attn::test::oracle

@@ -1,5 +1,6 @@
 // A buffer of floats placed `offset` floats off alignment and fenced, for the reference tests
-// (tests/reference/) and the fuzzers (fuzz/): a kernel that writes outside its view changes
+// (tests/reference/), the fuzzers (fuzz/) and the step tests' outputs (guarded_matrix,
+// support/generators.hpp): code that writes outside its view changes
 // a sentinel, and one that starts from an aligned address is exercised unaligned too.
 // (The runner's guarded_floats, support/remote.hpp, guards the student's arguments on the
 // other side of the pipe: canaries sized per row, poisoned under AddressSanitizer and
