@@ -264,23 +264,9 @@ TEST_CASE("causal attention with more queries than keys: query i >= n_k sees all
   // The causal mask is top-left aligned: query i sees keys 0..min(i, n_k - 1). With n_q > n_k
   // the queries i >= n_k see every key, so a loop over j <= i must also stop at n_k - 1 (past
   // it, it reads rows of K and V that do not exist). Expected: the double oracle.
-  auto gen = attn::test::rng(706);
-  const std::size_t shapes[][3] = {{5, 3, 4}, {8, 3, 2}, {4, 1, 3}, {6, 2, 1}};  // n_q, n_k, d
-  for (const auto& [nq, nk, d] : shapes) {
-    const std::size_t dv = 1 + (nq + d) % 3;
-    const attn::matrix Q = attn::test::gaussian_matrix(gen, nq, d), K = attn::test::gaussian_matrix(gen, nk, d);
-    const attn::matrix V = attn::test::uniform_matrix(gen, nk, dv, -4.0f, 4.0f);
-    const auto exact = attn::test::oracle_attention(Q, K, V, true);
-    const auto e = attn::test::reference_attention(Q, K, V, true, false);  // the bounds
-    attn::test::guarded_matrix O(nq, dv, qnan);
-    attn::attention(Q, K, V, O.view(), true);
-    const std::string what = "causal attention with more queries than keys, Q " + shape(nq, d) + ", K " +
-                             shape(nk, d) + ", V " + shape(nk, dv) + " (queries " + std::to_string(nk) +
-                             ".. see all " + std::to_string(nk) + " keys)";
-    ATTN_CHECK_ALL_CLOSE(what, exact, O.view(), e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
-    INFO(what << ": nothing outside O may be written");
-    CHECK(O.intact());
-  }
+  attn::test::check_more_queries_than_keys("causal attention", 706, false,
+                                           [](const attn::matrix& q, const attn::matrix& k, const attn::matrix& v,
+                                              attn::matrix_view o) { attn::attention(q, k, v, o, true); });
 }
 
 TEST_CASE("attention: +inf scores share the weight equally and the others get 0, causal or not", "[step7][special]") {

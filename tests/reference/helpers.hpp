@@ -16,6 +16,7 @@
 #include <attn/attn.hpp>
 
 #include "support/close.hpp"
+#include "support/compare.hpp"
 #include "support/lengths.hpp"
 #include "support/placed.hpp"
 #include "support/seed.hpp"
@@ -84,16 +85,8 @@ class comparison {
   std::size_t failures_ = 0;
 };
 
-/// The what() of the std::invalid_argument `f` throws, or "" if it throws nothing.
-template <class F>
-std::string invalid_argument_message(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
+/// The what() of the std::invalid_argument `f` throws, or "" (support/compare.hpp).
+using attn::test::invalid_argument_message;
 
 /// Describes where a check ran, for failure messages.
 inline std::string where(const std::string& isa, std::size_t n, std::size_t offset) {

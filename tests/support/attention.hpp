@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <span>
@@ -128,6 +129,32 @@ inline std::vector<double> oracle_attention(const_matrix_view Q, const_matrix_vi
     }
   }
   return O;
+}
+
+/// The check that a causal attention with more queries than keys lets query i >= n_k see
+/// all n_k keys and never a key past the last (the mask is top-left aligned), for any causal
+/// attention `run(Q, K, V, O)`: on a few shapes n_q > n_k, against the double oracle
+/// (oracle_attention) within the reference's bounds (`streaming`: those of one pass), with
+/// nothing outside O written. `what` names the call; `seed` salts the inputs.
+template <class Run>
+void check_more_queries_than_keys(const std::string& what, std::uint64_t seed, bool streaming, Run run) {
+  auto gen = rng(seed);
+  const std::size_t shapes[][3] = {{5, 3, 4}, {8, 3, 2}, {4, 1, 3}, {6, 2, 1}};  // n_q, n_k, d
+  for (const auto& [nq, nk, d] : shapes) {
+    const std::size_t dv = 1 + (nq + d) % 3;
+    const matrix Q = gaussian_matrix(gen, nq, d), K = gaussian_matrix(gen, nk, d);
+    const matrix V = uniform_matrix(gen, nk, dv, -4.0f, 4.0f);
+    const auto exact = oracle_attention(Q, K, V, true);
+    const auto e = reference_attention(Q, K, V, true, streaming);  // the bounds
+    guarded_matrix O(nq, dv, std::numeric_limits<float>::quiet_NaN());
+    run(Q, K, V, O.view());
+    const std::string call = what + " with more queries than keys, Q " + shape(nq, d) + ", K " + shape(nk, d) +
+                             ", V " + shape(nk, dv) + " (queries " + std::to_string(nk) + ".. see all " +
+                             std::to_string(nk) + " keys)";
+    ATTN_CHECK_ALL_CLOSE(call, exact, O.view(), e.bounds, inputs().add("Q", Q).add("K", K).add("V", V));
+    INFO(call << ": nothing outside O may be written");
+    CHECK(O.intact());
+  }
 }
 
 }  // namespace attn::test
