@@ -9,7 +9,8 @@
 #   full     what './attn test' and './attn bench' need besides: Google Benchmark, the
 #            benchmark peers OpenBLAS, Eigen and oneDNN (apt only; with the OpenCL headers
 #            and loader its CMake config asks for), Doxygen, MathJax, the docs theme,
-#            matplotlib and Chromium (the docs, their pictures and their browser check)
+#            matplotlib and Chromium (the docs, their pictures and their browser check),
+#            xmllint (the check of the grader's JUnit reports)
 #   fuzz     the student set and Clang with libFuzzer (the fuzzing run of .ci/run)
 #   --check  install nothing; exit 0 when everything is there, 1 (listing what is
 #            missing) otherwise
@@ -32,7 +33,7 @@ done
 
 apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev bubblewrap libseccomp-dev)
 apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev
-          doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium)
+          doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium libxml2-utils)
 apt_fuzz=(clang libclang-rt-dev)
 brew_student=(cmake ninja python catch2 xsimd)
 brew_full=(google-benchmark openblas eigen doxygen python-matplotlib)

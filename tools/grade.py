@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course  # noqa: E402
 
+from grading import session
 from grading.build import NO_SANDBOX_NOTE, GradingBuild
 from grading.reports import mistakes_report, table, write_gradebook, write_mistakes, write_reports
 from grading.units import Submission, check_hidden, make_units, run_unit
@@ -215,10 +216,84 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_grade_class)
 
 
+# ---------------------------------------------------------------------------- ctest grading
+# The same grading, one unit per ctest test (the `grade` presets; cmake/AttnGradeTests.cmake
+# registers the tests): prepare, then each unit, then the report (grading/session.py).
+
+
+def cmd_ctest_prepare(args: argparse.Namespace) -> int:
+    folder = Path(args.exercises)
+    if not folder.is_dir():
+        raise SystemExit(f"grade: {folder}: no such folder; expected the submission's exercises folder "
+                         f"(ATTN_EXERCISES_DIR)")
+    exercises = exercises_of(folder)
+    seed = args.seed if args.seed is not None else random.randrange(1, 2**31)
+    try:
+        sub = session.prepare(make_build(args), args.name or student_name(exercises), exercises,
+                              Path(args.state), seed)
+    except RuntimeError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 1
+    print(f"grade: {sub.name} ({exercises}) compiled, random seed {seed}")
+    for note in ([sub.error] if sub.error else []) + sub.notes:
+        print(f"  note: {note}")
+    return 0
+
+
+def cmd_ctest_unit(args: argparse.Namespace) -> int:
+    try:
+        u = session.unit(Path(args.state), args.unit)
+    except RuntimeError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 1
+    seed = session.load_state(Path(args.state))["seed"]
+    print(u.describe(seed))
+    # The verdict and the points, in the output (what ctest's JUnit report keeps) and as
+    # CTest measurements (what CDash shows).
+    share = u.result.passed / u.result.total if u.result and u.result.total else 0.0  # test cases passed
+    print(f"\nattn grade: {u.name}: {u.score:g} of {u.step.points:g} points ({u.result.status})")
+    print(f'<DartMeasurement name="points" type="numeric/double">{u.score:g}</DartMeasurement>')
+    print(f'<DartMeasurement name="max_points" type="numeric/double">{u.step.points:g}</DartMeasurement>')
+    print(f'<DartMeasurement name="passed_share" type="numeric/double">{share:.4f}</DartMeasurement>')
+    return 0 if u.result and u.result.status == course.Status.PASSED else 1
+
+
+def cmd_ctest_report(args: argparse.Namespace) -> int:
+    try:
+        sub = session.report(Path(args.state), Path(args.out))
+    except RuntimeError as e:
+        print(f"grade: {e}", file=sys.stderr)
+        return 1
+    print(table(sub, session.load_state(Path(args.state))["seed"]))
+    print(f"\nreports: {sub.out}/results.json, junit.xml, report.txt")
+    print(f'<DartMeasurement name="total" type="numeric/double">{sub.score:g}</DartMeasurement>')
+    return 0
+
+
+def register_ctest(sub: argparse._SubParsersAction) -> None:
+    """The commands ctest grading runs (not for typing: cmake/AttnGradeTests.cmake calls them)."""
+    p = sub.add_parser("ctest-prepare", help="ctest grading: compile a submission, store what each unit needs")
+    p.add_argument("exercises", help="the submission's exercises folder")
+    p.add_argument("--state", required=True, metavar="DIR", help="where the units' state goes")
+    p.add_argument("--name", help="the student's name in the reports (default: the folder's name)")
+    add_common(p)
+    p.set_defaults(func=cmd_ctest_prepare)
+    p = sub.add_parser("ctest-unit", help="ctest grading: run one prepared unit (step<n> or hidden<n>)")
+    p.add_argument("unit", help="step<n> or hidden<n>")
+    p.add_argument("--state", required=True, metavar="DIR")
+    p.set_defaults(func=cmd_ctest_unit)
+    p = sub.add_parser("ctest-report", help="ctest grading: the reports from the units run")
+    p.add_argument("--state", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="where results.json, junit.xml and report.txt go")
+    p.set_defaults(func=cmd_ctest_report)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="grade.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    register(parser.add_subparsers(dest="command", metavar="command", required=True))
+    commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+    register(commands)
+    register_ctest(commands)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -19,7 +19,10 @@ UndefinedBehaviorSanitizer. With
 grader, graded as a class in the sandbox: each must score its honest score, with nothing
 leaked into any report and nothing changed outside the runner.
 
-  test_grader.py --work DIR [--sanitize | --hostile]
+With --ctest: "broken" graded with ./attn grade and with ctest (the grade presets), which
+must agree unit by unit, in a JUnit file valid against junit.xsd.
+
+  test_grader.py --work DIR [--sanitize | --hostile | --ctest]
 """
 
 from __future__ import annotations
@@ -450,10 +453,119 @@ def test_hostile(work: Path) -> int:
     return 0
 
 
+JUNIT_CASE_ATTRIBUTES = {"name", "classname", "time"}
+
+
+JUNIT_SCHEMA = ROOT / "tests" / "grading" / "junit.xsd"
+
+
+def schema_valid(path: Path) -> tuple[bool, str]:
+    """xmllint's verdict on `path` against the JUnit schema the reporters read (junit.xsd)."""
+    if shutil.which("xmllint") is None:
+        return False, "xmllint is missing (sudo apt-get install libxml2-utils)"
+    proc = subprocess.run(["xmllint", "--noout", "--schema", str(JUNIT_SCHEMA), str(path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc.returncode == 0, proc.stdout.strip()
+
+
+def check_junit(path: Path) -> dict[str, ET.Element]:
+    """The JUnit file as the common reporters (Jenkins, GitLab, the GitHub Actions test
+    reporters) read it: valid against junit.xsd, and a <testsuite> (or <testsuites> of them)
+    whose tests and failures count its <testcase>s. Returns the test cases by name."""
+    valid, said = schema_valid(path)
+    check(valid, f"{path}: valid against tests/grading/junit.xsd ({said[-500:]})")
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    check(root.tag in ("testsuite", "testsuites") and bool(suites), f"{path}: the root is a testsuite")
+    cases: dict[str, ET.Element] = {}
+    for suite in suites:
+        mine = suite.findall("testcase")
+        check({"name", "tests", "failures"} <= set(suite.attrib), f"{path}: the testsuite has name, tests, failures")
+        check(suite.get("tests") == str(len(mine)), f"{path}: tests counts the test cases")
+        failed = [c for c in mine if c.find("failure") is not None or c.find("error") is not None]
+        check(int(suite.get("failures", "-1")) + int(suite.get("errors", "0")) == len(failed),
+              f"{path}: failures (and errors) count the failed test cases")
+        for case in mine:
+            check(JUNIT_CASE_ATTRIBUTES <= set(case.attrib), f"{path}: {case.get('name')} has name, classname, time")
+            try:
+                float(case.get("time", "x"))
+            except ValueError:
+                check(False, f"{path}: {case.get('name')}'s time is a number")
+            outcomes = [e for e in case if e.tag in ("failure", "error", "skipped")]
+            check(len(outcomes) <= 1, f"{path}: {case.get('name')} has at most one outcome")
+            cases[case.get("name")] = case
+    return cases
+
+
+POINTS_LINE = re.compile(r"^attn grade: .*: ([\d.]+) of ([\d.]+) points \(([^)]*)\)$", re.M)
+
+
+def test_ctest(work: Path) -> None:
+    """Grading with ctest gives what ./attn grade gives: the broken fixture submission (correct
+    steps, steps that do not compile, loop forever or crash, and later steps that call them)
+    is graded both ways with the same seed and hidden tests in the same grading build, and
+    each unit's verdict and points, and the total, must agree; correct steps pass, broken
+    ones fail."""
+    # The schema check can fail: a test case without its time is refused.
+    bad = work / "no-time.xml"
+    bad.write_text('<testsuite name="x" tests="1" failures="0"><testcase name="a" classname="a"/></testsuite>\n')
+    check(not schema_valid(bad)[0], "junit.xsd refuses a test case without a time")
+    subs = work / "submissions"
+    assemble(subs / "broken", "solutions", "broken")
+    for name in ("broken",):
+        out = work / "grades-ctest" / name
+        shutil.rmtree(out, ignore_errors=True)
+        proc = attn("grade", str(subs / name), "--hidden", str(FIXTURES / "hidden"), "--out", str(out / "attn"),
+                    "--build-dir", str(work / "build"), "--seed", str(SEED))
+        check(proc.returncode == 0, f"{name}: ./attn grade exits 0")
+        by_attn = load_results(out / "attn" / "results.json")
+        build = out / "ctest-build"
+        configure = subprocess.run(
+            ["cmake", "--preset", "grade", "-S", str(ROOT), "-B", str(build), f"-DATTN_EXERCISES_DIR={subs / name}",
+             f"-DATTN_HIDDEN_TESTS_DIR={FIXTURES / 'hidden'}", f"-DATTN_GRADE_BUILD_DIR={work / 'build'}",
+             f"-DATTN_GRADE_SEED={SEED}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(configure.stdout[-2000:], flush=True)
+        check(configure.returncode == 0, f"{name}: cmake --preset grade configures")
+        junit = out / "grades.xml"
+        tested = subprocess.run(["ctest", "--test-dir", str(build), "-j2", "--output-junit", str(junit)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(tested.stdout[-3000:], flush=True)
+        cases = check_junit(junit)
+        check_junit(build / "grades" / "junit.xml")  # the grader's own, as ./attn grade writes it
+        ctest_results = load_results(build / "grades" / "results.json")
+        check(abs(sum(t["score"] for t in ctest_results.values()) - sum(t["score"] for t in by_attn.values())) < 1e-6,
+              f"{name}: the ctest report's total is ./attn grade's")
+        for key, t in by_attn.items():
+            test = f"grade.{key}" if key.startswith("step") else f"grade.hidden.step{key[len('hidden'):]}"
+            case = cases.get(test)
+            check(case is not None, f"{name}: the JUnit file has {test}")
+            if case is None:
+                continue
+            passed = case.find("failure") is None and case.find("error") is None
+            check(passed == (t["status"] == "passed"), f"{name}: {test} {'passes' if passed else 'fails'} as "
+                                                       f"./attn grade's {key} ({t['status']})")
+            m = POINTS_LINE.search(case.findtext("system-out") or "")
+            check(m is not None and float(m.group(1)) == t["score"] and float(m.group(2)) == t["max_score"],
+                  f"{name}: {test} says {m.group(1) if m else '?'} of {m.group(2) if m else '?'} points, "
+                  f"./attn grade {t['score']:g} of {t['max_score']:g}")
+            check(ctest_results.get(key, {}).get("score") == t["score"], f"{name}: the ctest report's {key} score")
+        # The broken submission (above) has correct steps and broken ones.
+        check(tested.returncode != 0, "broken: ctest fails")
+        for key in ("step2", "step4", "step6"):
+            case = cases.get(f"grade.{key}")
+            check(case is not None and case.find("failure") is not None, f"broken: grade.{key} fails")
+        for key in ("step1", "step3", "step8", "step12", "hidden1", "hidden3"):
+            test = f"grade.{key}" if key.startswith("step") else f"grade.hidden.step{key[len('hidden'):]}"
+            case = cases.get(test)
+            check(case is not None and case.find("failure") is None, f"broken: {test}, a correct one, passes")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", required=True, help="a scratch folder (builds are kept there and reused)")
     parser.add_argument("--sanitize", action="store_true", help="the sanitizer test instead of the class test")
+    parser.add_argument("--ctest", action="store_true",
+                        help="grading with ctest (the grade presets) against ./attn grade, instead of the class test")
     parser.add_argument("--hostile", action="store_true",
                         help="the hostile submissions instead of the class test (exit 77: no sandbox here)")
     args = parser.parse_args()
@@ -462,6 +574,8 @@ def main() -> int:
     if args.hostile:
         if test_hostile(work) == SKIP:
             return SKIP
+    elif args.ctest:
+        test_ctest(work)
     else:
         (test_sanitize if args.sanitize else test_class)(work)
     if problems:

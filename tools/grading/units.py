@@ -157,10 +157,13 @@ def make_units(steps: list[course.Step], hidden_dir: Path | None) -> list[Unit]:
     """The graded units: every step always (the maximum never depends on what compiled),
     then the hidden tests of each step that has some."""
     hidden = hidden_files(hidden_dir)
-    units = [Unit(s) for s in steps]
-    units += [Unit(dataclasses.replace(s, points=s.hidden_points), hidden=True)
-              for s in steps if s.number in hidden]
-    return units
+    return [unit_of(s) for s in steps] + [unit_of(s, hidden=True) for s in steps if s.number in hidden]
+
+
+def unit_of(step: course.Step, hidden: bool = False) -> Unit:
+    """Step `step`'s unit: its shipped tests, worth its points, or its hidden tests, worth
+    its hidden_points."""
+    return Unit(dataclasses.replace(step, points=step.hidden_points), hidden=True) if hidden else Unit(step)
 
 
 @dataclasses.dataclass(frozen=True)
