@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import course  # noqa: E402
 
 from grading import session
-from grading.build import NO_SANDBOX_NOTE, GradingBuild
+from grading.build import GradingBuild
 from grading.reports import mistakes_report, table, write_gradebook, write_mistakes, write_reports
-from grading.units import Submission, check_hidden, make_units, run_unit
+from grading.units import Submission, check_hidden, run_unit
 
 
 def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: int,
@@ -46,20 +46,12 @@ def grade(submissions: list[tuple[str, Path, Path]], build: GradingBuild, seed: 
         build.configure()
         build.check_sandbox()
         for i, (name, exercises, out) in enumerate(submissions):
-            sub = Submission(name, exercises.absolute(), out, make_units(build.graded_steps, build.hidden_dir))
-            if not build.sandbox:
-                sub.notes.append(NO_SANDBOX_NOTE)
-            subs.append(sub)
             bin_dir = Path(tmp) / str(i)
-            try:
-                if exercises.is_symlink() or not exercises.is_dir():
-                    raise RuntimeError(f"{exercises} is not a folder (a symbolic link is refused)")
-                build.compile(sub, bin_dir)
-                futures = [pool.submit(run_unit, u, seed, build.judging, build.staging, sub.exercises)
-                           for u in sub.units if u.exe]
-            except Exception as e:  # a submission the grader cannot handle costs only itself
-                sub.error = f"grading failed: {e}"
-                futures = []
+            sub = build.submission(name, exercises, out, bin_dir)
+            subs.append(sub)
+            futures = [] if sub.error else [
+                pool.submit(run_unit, u, seed, build.judging, build.staging, sub.exercises)
+                for u in sub.units if u.exe]
             pending.append((sub, futures, bin_dir))
             echo(f"grade: built {name}; its tests are running")
         for sub, futures, bin_dir in pending:

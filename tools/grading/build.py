@@ -237,6 +237,21 @@ class GradingBuild:
         text = course.compiler_errors(output, limit=40).replace(str(self.staging), str(sub.exercises))
         return cut(text, COMPILER_LIMIT)
 
+    def submission(self, name: str, exercises: Path, out: Path, bin_dir: Path) -> Submission:
+        """One submission with its units, compiled (compile()) into bin_dir; a submission the
+        grader cannot handle gets its error, which costs only itself. Call under locked(),
+        after configure() and check_sandbox()."""
+        sub = Submission(name, exercises.absolute(), out, make_units(self.graded_steps, self.hidden_dir))
+        if not self.sandbox:
+            sub.notes.append(NO_SANDBOX_NOTE)
+        try:
+            if exercises.is_symlink() or not exercises.is_dir():
+                raise RuntimeError(f"{exercises} is not a folder (a symbolic link is refused)")
+            self.compile(sub, bin_dir)
+        except Exception as e:
+            sub.error = f"grading failed: {e}"
+        return sub
+
     def compile(self, sub: Submission, bin_dir: Path) -> None:
         """Builds the submission's units; sets each unit's result (when it cannot run) or its
         private judge and runner (bin_dir), which later builds cannot overwrite."""

@@ -19,30 +19,22 @@ import time
 from pathlib import Path
 
 import course
-from grading.build import NO_SANDBOX_NOTE, GradingBuild
+from grading.build import GradingBuild
 from grading.reports import write_reports
-from grading.units import Judging, Submission, Unit, make_units, run_unit, unit_of
+from grading.units import Judging, Submission, Unit, run_unit, unit_of
 
 STATE = "prepared.json"  # what prepare found: the seed, the settings, each unit's programs
 
 
 def prepare(build: GradingBuild, name: str, exercises: Path, state: Path, seed: int) -> Submission:
     """Compiles the submission in the grading build and stores what each unit needs."""
-    sub = Submission(name, exercises.absolute(), state, make_units(build.graded_steps, build.hidden_dir))
-    if not build.sandbox:
-        sub.notes.append(NO_SANDBOX_NOTE)
     shutil.rmtree(state, ignore_errors=True)
     (state / "units").mkdir(parents=True)
     started = time.monotonic()
     with build.locked():
         build.configure()
         build.check_sandbox()
-        try:
-            if exercises.is_symlink() or not exercises.is_dir():
-                raise RuntimeError(f"{exercises} is not a folder (a symbolic link is refused)")
-            build.compile(sub, state / "bin")
-        except Exception as e:  # as ./attn grade: the submission's failure is its report's
-            sub.error = f"grading failed: {e}"
+        sub = build.submission(name, exercises, state, state / "bin")
     judging = build.judging
     units = {}
     for u in sub.units:
