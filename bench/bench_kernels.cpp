@@ -613,6 +613,13 @@ std::vector<std::string> register_kernels(const settings& run) {
   variants.push_back(contract_variant(notes));
 #if ATTN_BENCH_WITH_PEERS
   for (const peer& p : installed_peers()) {
+    // What the peer runs on this machine, in the run's context (report.py prints it, and
+    // marks the ratios of a peer on a generic fallback as not comparable).
+    benchmark::AddCustomContext(std::string("attn_peer_kernel_") + p.name, p.kernel);
+    notes.push_back(std::string(p.name) + " runs " + p.kernel);
+    if (!p.not_comparable.empty()) {
+      benchmark::AddCustomContext(std::string("attn_peer_not_comparable_") + p.name, p.not_comparable);
+    }
     // A peer's softmax is its stable softmax (the reference's softmax is stable too).
     // Their attention is the weights and one more GEMM; nothing natural streams, biases or
     // back-propagates, so those kernels have no peer.

@@ -10,6 +10,7 @@
 
 #include "fma_peak.hpp"
 #include "harness.hpp"
+#include "peers.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -65,6 +66,9 @@ std::string join(const std::vector<std::string>& parts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if ATTN_BENCH_WITH_PEERS
+  attn::bench::pin_openblas_kernel(argv);  // may run this program again, OpenBLAS pinned to its best kernel
+#endif
   attn::bench::settings run;
   run.run_mode = take_mode(argc, argv);
   benchmark::Initialize(&argc, argv);

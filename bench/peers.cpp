@@ -2,19 +2,25 @@
 // softmax written plainly; cblas_sgemm for A V. Eigen: the same with Eigen matrices and
 // array expressions. Attention is the weights into an n_q x n_k scratch matrix, then A V.
 // oneDNN: its softmax primitive (the accurate one: max, exp, sum, divide) over rows.
+// PyTorch: peers_torch.cpp. Each peer records the kernel it chose (peer::kernel).
 // Compiled with ATTN_BENCH_ARCH_FLAGS, like the FMA peak kernel.
 #include "peers.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
 #if defined(ATTN_BENCH_HAVE_OPENBLAS)
 #include <cblas.h>
-extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own extension
+#include <unistd.h>  // execv
+extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own extensions
+extern "C" char* openblas_get_corename(void);
 #endif
 #if defined(ATTN_BENCH_HAVE_EIGEN)
 #if defined(__GNUC__) && !defined(__clang__)
@@ -37,6 +43,33 @@ extern "C" void openblas_set_num_threads(int num_threads);  // OpenBLAS's own ex
 
 namespace attn::bench {
 namespace {
+
+/// The widest vector extension this CPU has, on the scale of openblas_core_level (3 AVX-512,
+/// 2 AVX2 with FMA, 1 AVX, 0 none of them), and the OpenBLAS core that uses it best.
+[[maybe_unused]] std::pair<int, const char*> cpu_level() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq")) {
+    return {3, "SkylakeX"};
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {2, "Haswell"};
+  if (__builtin_cpu_supports("avx")) return {1, "Sandybridge"};
+#endif
+  return {0, nullptr};
+}
+
+/// The widest vector extension an OpenBLAS core's kernels use, on cpu_level's scale: 3
+/// AVX-512, 2 AVX2, 1 AVX, 0 SSE (Prescott, Core2, Nehalem, ... and every name not listed).
+int openblas_core_level(const std::string& core) {
+  for (const char* c : {"SkylakeX", "Cooperlake", "SapphireRapids"}) {
+    if (core == c) return 3;
+  }
+  for (const char* c : {"Haswell", "Zen"}) {
+    if (core == c) return 2;
+  }
+  return core == "Sandybridge" ? 1 : 0;
+}
 
 #if defined(ATTN_BENCH_HAVE_OPENBLAS) || defined(ATTN_BENCH_HAVE_EIGEN)
 
@@ -97,6 +130,15 @@ void blas_attention(const_matrix_view Q, const_matrix_view K, const_matrix_view 
   const matrix_view A = scratch_weights(Q.rows, K.rows);
   blas_attention_weights(Q, K, A, causal);
   blas_attention_output(A, V, O);
+}
+
+/// OpenBLAS's kernel, and whether it is the best this CPU allows.
+void describe_openblas(peer& p) {
+  const std::string core = openblas_get_corename();
+  p.kernel = "core " + core;
+  const char* pinned = std::getenv("OPENBLAS_CORETYPE");
+  if (pinned != nullptr) p.kernel += std::string(" (OPENBLAS_CORETYPE=") + pinned + ")";
+  p.not_comparable = openblas_shortfall(core);
 }
 
 #endif  // ATTN_BENCH_HAVE_OPENBLAS
@@ -194,9 +236,62 @@ void dnnl_softmax_rows(matrix_view S) {
 
 void dnnl_stable_softmax(std::span<float> row) { dnnl_softmax_rows({row.data(), 1, row.size()}); }
 
+/// oneDNN's effective ISA (the one its JIT generates code for here), by the names that
+/// oneDNN 2.x and 3.x share; and whether it falls short of an AVX-512 CPU.
+void describe_dnnl(peer& p) {
+  const dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+  const std::pair<dnnl_cpu_isa_t, const char*> names[] = {
+      {dnnl_cpu_isa_sse41, "sse41"},
+      {dnnl_cpu_isa_avx, "avx"},
+      {dnnl_cpu_isa_avx2, "avx2"},
+      {dnnl_cpu_isa_avx2_vnni, "avx2_vnni"},
+      {dnnl_cpu_isa_avx512_core, "avx512_core"},
+      {dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"},
+      {dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"},
+      {dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"},
+  };
+  p.kernel = "effective ISA 0x" + [&] {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%x", static_cast<unsigned>(isa));
+    return std::string(hex);
+  }();
+  for (const auto& [value, name] : names) {
+    if (isa == value) p.kernel = std::string("effective ISA ") + name;
+  }
+  const bool has_avx512 = (static_cast<unsigned>(isa) & static_cast<unsigned>(dnnl_cpu_isa_avx512_core)) ==
+                          static_cast<unsigned>(dnnl_cpu_isa_avx512_core);
+  if (cpu_level().first == 3 && !has_avx512) {
+    p.not_comparable = "oneDNN runs " + p.kernel + " on an AVX-512 CPU (ONEDNN_MAX_CPU_ISA set?)";
+  }
+}
+
 #endif  // ATTN_BENCH_HAVE_DNNL
 
 }  // namespace
+
+std::string openblas_shortfall(const std::string& core) {
+  const auto [level, best] = cpu_level();
+  if (openblas_core_level(core) >= level) return "";
+  return "OpenBLAS runs its " + core + " kernel on a CPU that supports its " + best + " kernel (" +
+         (std::getenv("OPENBLAS_CORETYPE") != nullptr ? "OPENBLAS_CORETYPE was set by hand" : "pinning it failed") + ")";
+}
+
+void pin_openblas_kernel(char** argv) {
+#if defined(ATTN_BENCH_HAVE_OPENBLAS)
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // set by hand, or by the run before exec
+  const std::string core = openblas_get_corename();
+  const auto [level, best] = cpu_level();
+  if (openblas_core_level(core) >= level) return;
+  std::fprintf(stderr, "attn_bench: OpenBLAS chose its %s kernel on a CPU that supports its %s kernel: "
+                       "running again with OPENBLAS_CORETYPE=%s\n", core.c_str(), best, best);
+  setenv("OPENBLAS_CORETYPE", best, 1);
+  execv("/proc/self/exe", argv);
+  std::perror("attn_bench: exec /proc/self/exe");  // then the run goes on, its ratios marked
+  unsetenv("OPENBLAS_CORETYPE");
+#else
+  (void)argv;
+#endif
+}
 
 std::vector<peer> installed_peers() {
   std::vector<peer> peers;
@@ -204,16 +299,24 @@ std::vector<peer> installed_peers() {
   openblas_set_num_threads(1);  // the reference runs on one thread
   peers.push_back({"openblas", blas_dot, nullptr, nullptr, blas_scores, blas_attention_weights, blas_attention_output,
                    blas_attention});
+  describe_openblas(peers.back());
 #endif
 #if defined(ATTN_BENCH_HAVE_EIGEN)
   peers.push_back({"eigen", eigen_dot, eigen_stable_softmax, nullptr, eigen_scores, eigen_attention_weights,
                    eigen_attention_output, eigen_attention});
+  // Eigen is compiled here, with ATTN_BENCH_ARCH_FLAGS: its vector code is what they enable.
+  peers.back().kernel = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                        "." + std::to_string(EIGEN_MINOR_VERSION) + ", " + Eigen::SimdInstructionSetsInUse();
 #endif
 #if defined(ATTN_BENCH_HAVE_DNNL)
 #if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
   omp_set_num_threads(1);  // the reference runs on one thread
 #endif
   peers.push_back({"onednn", nullptr, dnnl_stable_softmax, dnnl_softmax_rows, nullptr, nullptr, nullptr, nullptr});
+  describe_dnnl(peers.back());
+#endif
+#if defined(ATTN_BENCH_HAVE_TORCH)
+  peers.push_back(torch_peer());
 #endif
   return peers;
 }

@@ -162,6 +162,10 @@ if(ATTN_BUILD_BENCHMARKS)
   endif()
   attn_report_peer(oneDNN ATTN_HAVE_DNNL "${dnnl_VERSION}"
                    "libdnnl-dev opencl-headers ocl-icd-opencl-dev" "${_attn_dnnl_why}")
+  # PyTorch's C++ library (ATen), the tool most users would reach for: softmax, and attention
+  # composed as a PyTorch user writes it. Its CMake config pulls in Caffe2's, hence the probe.
+  attn_probe_package(Torch CONFIG)
+  attn_report_peer(PyTorch Torch_FOUND "${Torch_VERSION}" libtorch-dev "${ATTN_PROBE_Torch_WHY}")
   attn_write_peers("${CMAKE_BINARY_DIR}/attn_peers.txt")
 endif()
 

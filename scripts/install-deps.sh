@@ -7,8 +7,9 @@
 #   student  what './attn' needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd, and on
 #            Linux the grading sandbox: bubblewrap and libseccomp (default)
 #   full     what './attn test' and './attn bench' need besides: Google Benchmark, the
-#            benchmark peers OpenBLAS, Eigen and oneDNN (apt only; with the OpenCL headers
-#            and loader its CMake config asks for), Doxygen, MathJax, the docs theme,
+#            benchmark peers OpenBLAS, Eigen, oneDNN (apt only; with the OpenCL headers
+#            and loader its CMake config asks for) and PyTorch's C++ library (apt only),
+#            Doxygen, MathJax, the docs theme,
 #            matplotlib and Chromium (the docs, their pictures and their browser check),
 #            xmllint (the check of the grader's JUnit reports)
 #   fuzz     the student set and Clang with libFuzzer (the fuzzing run of .ci/run)
@@ -32,7 +33,7 @@ for arg in "$@"; do
 done
 
 apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev bubblewrap libseccomp-dev)
-apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev
+apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev libtorch-dev
           doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium libxml2-utils)
 apt_fuzz=(clang libclang-rt-dev)
 brew_student=(cmake ninja python catch2 xsimd)
