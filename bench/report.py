@@ -32,7 +32,7 @@ from pathlib import Path
 REFERENCE = "reference"
 PEAK = "xsimd"  # the variant name of the fma_peak benchmark
 # Columns in this order when present; any other variant follows.
-VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn", "reference-threads"]
+VARIANT_ORDER = ["solution", "exercises", "openblas", "eigen", "onednn", "pytorch", "reference-threads"]
 # Rows in this order (then by size), whatever order the benchmarks ran in
 # (--benchmark_enable_random_interleaving shuffles it).
 KERNEL_ORDER = ["fma_peak", "load_peak", "dot", "softmax", "stable_softmax", "softmax_rows", "scores",
@@ -88,6 +88,12 @@ class Results:
         self.failed_runs = [r for r in runs if r.get("returncode", 0) != 0]
         self.peak = max((float(r["context"].get("attn_fma_peak_flops", 0)) for r in runs), default=0.0)
         self.peak_isa = next((r["context"]["attn_fma_peak_isa"] for r in runs if "attn_fma_peak_isa" in r["context"]), "?")
+        # Each peer's own kernel choice, and why a peer's ratios do not compare (a generic
+        # fallback on a CPU that has better), as the benchmark recorded them.
+        self.peer_kernels = {k.removeprefix("attn_peer_kernel_"): v for r in runs for k, v in r["context"].items()
+                             if k.startswith("attn_peer_kernel_")}
+        self.not_comparable = {k.removeprefix("attn_peer_not_comparable_"): v for r in runs
+                               for k, v in r["context"].items() if k.startswith("attn_peer_not_comparable_")}
         samples: dict = defaultdict(lambda: defaultdict(list))
         self.errors: dict = {}
         self.rows: list[tuple[str, str]] = []
@@ -158,7 +164,7 @@ def table_rows(res: Results, ratios_only: bool) -> tuple[list[str], list[list[st
             elif res.skipped(kernel, v):
                 row.append("not done")
             elif rate and ref_rate:
-                row.append(ratio(ref_rate / rate))
+                row.append(ratio(ref_rate / rate) + (" (n/c)" if v in res.not_comparable else ""))
             else:
                 row.append("-")
         rows.append(row)
@@ -184,7 +190,9 @@ def summary(res: Results) -> str:
              f"fp32 FMA peak measured in this run: {res.peak / 1e9:.1f} GFLOP/s per core ({res.peak_isa})",
              "vs X: X's time / the reference's time (above 1: the reference is faster); "
              "%peak: the reference's FLOP/s over that peak"]
-    lines += [f"note: {n}" for n in res.notes]
+    lines += [f"peer {name}: {kernel}" for name, kernel in sorted(res.peer_kernels.items()) if kernel]
+    lines += [f"not comparable (n/c): {name}: {why}" for name, why in sorted(res.not_comparable.items())]
+    lines += [f"note: {n}" for n in res.notes if " runs " not in n]
     for e in sorted(res.errors.values()):
         lines.append(f"error: {e}")
     for r in res.failed_runs:
@@ -195,15 +203,19 @@ def summary(res: Results) -> str:
 # ---------------------------------------------------------------------------- targets
 
 
-def targets(res: Results) -> list[tuple[str, float | None, float, str]]:
+def targets(res: Results) -> list[tuple[str, float | None, float, str, str]]:
     """The reference's performance targets (README, Benchmarks), from this run's medians:
-    (what, measured ratio or None when a benchmark is missing, goal, how it is computed).
-    Ratios of times come from elements/s, which every kernel of a pair counts alike."""
+    (what, measured value or None when a benchmark is missing, goal, how it is computed,
+    the peer it is measured against or ""). Ratios of times come from elements/s, which
+    every kernel of a pair counts alike."""
     def rate(kernel: str, size: str, variant: str) -> float | None:
         return res.value(kernel, size, variant, "elements/s")
 
     def over(a: float | None, b: float | None) -> float | None:
         return a / b if a and b else None
+
+    def vs(kernel: str, size: str, variant: str) -> float | None:
+        return over(rate(kernel, size, REFERENCE), rate(kernel, size, variant))
 
     out = []
     n = 1024
@@ -211,35 +223,46 @@ def targets(res: Results) -> list[tuple[str, float | None, float, str]]:
     sgemm = rate("scores", "n=1024/d=64", "openblas")
     useful = n * (n + 1) / 2 / (n * n)  # the unmasked pairs' share of the full product
     out.append(("attention_weights n=1024 d=64 causal, useful GFLOP/s vs OpenBLAS sgemm of the full product",
-                over(causal, sgemm) and useful * over(causal, sgemm), 0.8,
-                "(n(n+1)/2 2d / t_reference) / (n^2 2d / t_sgemm)"))
+                over(causal, sgemm) and useful * over(causal, sgemm), 1.0,
+                "(n(n+1)/2 2d / t_reference) / (n^2 2d / t_sgemm)", "openblas"))
     out.append(("attention_weights n=1024 d=64 causal vs OpenBLAS sgemm + mask + softmax",
-                over(causal, rate("attention_weights", "n=1024/d=64/causal", "openblas")), 3.0, "time ratio"))
+                vs("attention_weights", "n=1024/d=64/causal", "openblas"), 3.0, "time ratio", "openblas"))
+    out.append(("attention_weights n=1024 d=64 causal vs PyTorch matmul / sqrt(d) + masked_fill + softmax",
+                vs("attention_weights", "n=1024/d=64/causal", "pytorch"), 6.0, "time ratio", "pytorch"))
     for d in (64, 128):
         size = f"n=1024/d={d}/noncausal"
         out.append((f"attention_weights n=1024 d={d} non-causal vs OpenBLAS sgemm + softmax",
-                    over(rate("attention_weights", size, REFERENCE), rate("attention_weights", size, "openblas")),
-                    1.2, "time ratio"))
-    for size in ("n=1024", "n=4096"):
-        out.append((f"stable_softmax {size} vs oneDNN",
-                    over(rate("stable_softmax", size, REFERENCE), rate("stable_softmax", size, "onednn")), 1.2,
-                    "time ratio"))
+                    vs("attention_weights", size, "openblas"), 1.2, "time ratio", "openblas"))
+    out.append(("attention_weights n=4096 d=128 non-causal, %peak",
+                res.value("attention_weights", "n=4096/d=128/noncausal", REFERENCE, "%peak"), 65.0,
+                "FLOP/s as a percentage of the measured FMA peak", ""))
+    # Both cores: set_threads(0) (every hardware thread) against one thread, side by side in
+    # the same run; n = 256 must at least not lose.
+    for size, goal in (("n=1024/d=64/causal", 1.9), ("n=1024/d=64/noncausal", 1.9), ("n=1024/d=128/noncausal", 1.9),
+                       ("n=4096/d=64/causal", 1.9), ("n=4096/d=128/noncausal", 1.9), ("n=256/d=64/causal", 1.0)):
+        out.append((f"attention_weights {size.replace('/', ' ')}: all threads vs one",
+                    over(rate("attention_weights", size, "reference-threads"),
+                         rate("attention_weights", size, REFERENCE)), goal, "time ratio", ""))
+    out.append(("dot d=16 vs Eigen", vs("dot", "d=16", "eigen"), 1.0, "time ratio", "eigen"))
+    for size in ("n=64", "n=1024", "n=4096"):
+        out.append((f"stable_softmax {size} vs oneDNN", vs("stable_softmax", size, "onednn"), 1.2, "time ratio",
+                    "onednn"))
     for size in ("n=1024/rows=16", "n=1024/rows=4096", "n=4096/rows=4", "n=4096/rows=1024"):
         where = "64 KiB" if size.endswith(("=16", "=4")) else "16 MiB"
         out.append((f"softmax_rows {size.replace('/', ' ')} ({where}) vs oneDNN",
-                    over(rate("softmax_rows", size, REFERENCE), rate("softmax_rows", size, "onednn")), 1.2,
-                    "time ratio"))
+                    vs("softmax_rows", size, "onednn"), 1.2, "time ratio", "onednn"))
     loads = next((v.get("elements/s") for (k, _, _), v in res.values.items() if k == "load_peak"), None)
     out.append(("dot d=1024 FLOP/s vs the measured load-bound limit", over(res.value("dot", "d=1024", REFERENCE, "FLOP/s"), loads),
-                0.5, "FLOP/s / load_peak floats/s (2 loads per FMA)"))
+                0.5, "FLOP/s / load_peak floats/s (2 loads per FMA)", ""))
     return out
 
 
 def format_targets(res: Results) -> str:
-    lines = ["Targets (medians of this run; 'met' needs ratio >= goal):"]
-    for what, value, goal, how in targets(res):
+    lines = ["Targets (medians of this run; 'met' needs value >= goal; n/c: against a peer that is not comparable):"]
+    for what, value, goal, how, peer in targets(res):
         shown = "missing" if value is None else f"{value:.3f}"
-        verdict = "-" if value is None else "met" if value >= goal else "NOT MET"
+        verdict = ("-" if value is None else "n/c" if peer in res.not_comparable
+                   else "met" if value >= goal else "NOT MET")
         lines.append(f"  {verdict:7}  {shown:>7} (goal {goal:g})  {what}   [{how}]")
     return "\n".join(lines)
 
