@@ -14,6 +14,7 @@
 
 #include "kernel_table.hpp"
 #include "shapes.hpp"
+#include "thread_pool.hpp"
 #include "tiled.hpp"
 
 namespace attn::ref {
@@ -187,10 +188,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   const std::size_t count = weights_threads(Q, K, causal, packed.blocks());
   const bool costliest_first = causal && count > 1;
   std::atomic<std::size_t> next{0};
-  const auto work = [&] { take_blocks(kernels, packed, A, K.rows, causal, costliest_first, next); };
-  std::vector<std::jthread> helpers;
-  for (std::size_t t = 1; t < count; ++t) helpers.emplace_back(work);
-  work();
-}  // the helpers join here
+  detail::run_on_threads(count, [&] { take_blocks(kernels, packed, A, K.rows, causal, costliest_first, next); });
+}
 
 }  // namespace attn::ref

@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/catch.hpp"
@@ -230,6 +231,42 @@ TEST_CASE("attention_weights on several threads gives the single thread's bits, 
   ref::set_threads(0);  // every hardware thread
   CHECK(ref::threads() >= 1);
   ref::set_threads(1);
+}
+
+TEST_CASE("attention_weights called from several threads at once, each with helpers, gives the single thread's bits",
+          "[reference][threads]") {
+  // The helpers are kept between calls and serve one call at a time; a call that finds them
+  // busy starts helpers of its own. Four callers at once, each asking for two threads, over
+  // several rounds, must each get exactly the single-thread answer.
+  auto rng = attn::test::rng(306);
+  constexpr std::size_t n = 1024, d = 64;
+  const std::vector<float> Q = normal_row(rng, n * d), K = normal_row(rng, n * d);
+  std::vector<float> one(n * n);
+  ref::attention_weights({Q.data(), n, d}, {K.data(), n, d}, {one.data(), n, n}, true);
+  ref::set_threads(2);
+  constexpr std::size_t kCallers = 4, kRounds = 3;
+  std::vector<std::vector<float>> got(kCallers, std::vector<float>(n * n));
+  std::vector<std::size_t> differ(kCallers, 0);
+  {
+    std::vector<std::jthread> callers;
+    for (std::size_t c = 0; c < kCallers; ++c) {
+      callers.emplace_back([&, c] {
+        for (std::size_t r = 0; r < kRounds; ++r) {
+          std::fill(got[c].begin(), got[c].end(), -1.0f);
+          ref::attention_weights({Q.data(), n, d}, {K.data(), n, d}, {got[c].data(), n, n}, true);
+          for (std::size_t e = 0; e < one.size(); ++e) {
+            differ[c] += std::bit_cast<std::uint32_t>(one[e]) != std::bit_cast<std::uint32_t>(got[c][e]);
+          }
+        }
+      });
+    }
+  }  // the callers join here
+  ref::set_threads(1);
+  for (std::size_t c = 0; c < kCallers; ++c) {
+    INFO("caller " << c << ": " << differ[c] << " entries differ from the single thread's over " << kRounds
+                   << " calls");
+    CHECK(differ[c] == 0);
+  }
 }
 
 // The error bound of a row of weights counts only the keys its query sees
