@@ -31,6 +31,7 @@ struct row_kernels : simd<Arch> {
   // from the batch that ends at n, its lanes already counted masked out. The masks select
   // products, so whatever the masked lanes hold (inf, NaN) never reaches the sum.
   static float dot(const float* a, const float* b, std::size_t n) {
+    if (n <= 2 * lanes) return dot_short(a, b, n);
     constexpr std::size_t block = dot_accumulators * lanes;
     batch acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
     std::size_t i = 0;
@@ -57,6 +58,22 @@ struct row_kernels : simd<Arch> {
       acc1 = compat::fma(load_tail(a + i, n - i, 0.0f), load_tail(b + i, n - i, 0.0f), acc1);
     }
     return compat::reduce_add((acc0 + acc1) + (acc2 + acc3));
+  }
+
+  // At most two registers (d = 16 on AVX2, d = 32 on AVX-512: the small heads of the
+  // course's examples and of attention_backward): one accumulator and no alignment, the
+  // same products summed in the same order as dot()'s general path, so the same bits.
+  static float dot_short(const float* a, const float* b, std::size_t n) {
+    if (n < lanes) return compat::reduce_add(load_tail(a, n, 0.0f) * load_tail(b, n, 0.0f));  // 0 * 0 adds nothing
+    batch acc = batch::load_unaligned(a) * batch::load_unaligned(b);
+    if (n == 2 * lanes) {
+      acc = compat::fma(batch::load_unaligned(a + lanes), batch::load_unaligned(b + lanes), acc);
+    } else if (n > lanes) {  // the batch ending at n, its first lanes already counted
+      const batch_bool fresh = iota() >= batch(static_cast<float>(2 * lanes - n));
+      acc += xsimd::select(fresh, batch::load_unaligned(a + n - lanes) * batch::load_unaligned(b + n - lanes),
+                           batch(0.0f));
+    }
+    return compat::reduce_add(acc);
   }
 
   // The exact maximum with NaN tracked in its own mask and the maximum taken with a compare
