@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <new>  // std::align_val_t
 #include <span>
 #include <string>
 #include <vector>
@@ -68,7 +69,35 @@ struct matrix_view {
   constexpr operator const_matrix_view() const { return {data, rows, cols}; }
 };
 
-/// \brief An owning row-major matrix of floats.
+namespace detail {
+
+/// Storage that starts on a 64-byte boundary (a cache line, and one AVX-512 register), so
+/// that a matrix's rows start where the SIMD kernels load and store fastest whenever its
+/// row length is a multiple of 16. Plain `std::vector<float>` storage starts wherever the
+/// allocator puts it (often 16 bytes past a page boundary), and a row straddling cache
+/// lines costs a fused attention kernel up to a tenth of its time.
+template <class T>
+struct cache_aligned_allocator {
+  using value_type = T;  ///< What it allocates.
+  static constexpr std::align_val_t alignment{64};  ///< Bytes: a cache line.
+  cache_aligned_allocator() = default;
+  /// Stateless: one for any element type.
+  template <class U>
+  constexpr cache_aligned_allocator(const cache_aligned_allocator<U>&) noexcept {}
+  /// `n` elements, uninitialised, at a multiple of `alignment`.
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
+  /// Frees what allocate() gave.
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, alignment); }
+  /// Stateless: any two are equal.
+  template <class U>
+  bool operator==(const cache_aligned_allocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+}  // namespace detail
+
+/// \brief An owning row-major matrix of floats, its storage starting on a 64-byte boundary.
 class matrix {
  public:
   matrix() = default;
@@ -108,7 +137,7 @@ class matrix {
  private:
   std::size_t rows_ = 0;
   std::size_t cols_ = 0;
-  std::vector<float> data_;
+  std::vector<float, detail::cache_aligned_allocator<float>> data_;
 };
 
 }  // namespace attn
