@@ -128,7 +128,8 @@ class scoped_isa {
 
 /// \brief Lets attention_weights() split a large problem (at least 2^25 multiply-adds left by
 /// the mask, n_q n_k d or half that, and 4 blocks of rows per thread) over `count` threads:
-/// the calling one and count - 1 started for the call. 1,
+/// the calling one and count - 1 helpers, started the first time and kept between calls
+/// (parked, they watch briefly for the next call, then sleep). 1,
 /// the default, keeps everything on the calling thread (the tests and the single-thread
 /// benchmarks); 0 means std::thread::hardware_concurrency(). The rows go out in blocks,
 /// the costliest first (under the causal mask a row's cost grows with its index), each to
