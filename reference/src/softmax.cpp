@@ -91,9 +91,10 @@ struct pending_row {
   }
 };
 
-// Threads only for large problems: starting one costs up to a hundred microseconds (a
-// whole causal 512 x 512 x 64 problem on one core). The multiply-adds the mask leaves,
-// at least 2^25 (about 300 microseconds on one core), pay for it.
+// Threads only for large problems: starting a helper costs up to a hundred microseconds
+// (a whole causal 512 x 512 x 64 problem on one core), and waking a parked one (the
+// helpers are kept, thread_pool.hpp) still some tens once it sleeps. The multiply-adds
+// the mask leaves, at least 2^25 (about 300 microseconds on one core), pay for it.
 std::size_t weights_threads(const_matrix_view Q, const_matrix_view K, bool causal, std::size_t blocks) {
   constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 25;
   const bool large = Q.rows * K.rows * Q.cols / (causal ? 2 : 1) >= kMinWork;
