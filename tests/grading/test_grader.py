@@ -510,6 +510,18 @@ def test_ctest(work: Path) -> None:
     bad = work / "no-time.xml"
     bad.write_text('<testsuite name="x" tests="1" failures="0"><testcase name="a" classname="a"/></testsuite>\n')
     check(not schema_valid(bad)[0], "junit.xsd refuses a test case without a time")
+    # A test case's properties before or after its outcome (ctest of CMake 3.31 writes a
+    # failed test's measurements after its <failure>), but not twice, nor two outcomes.
+    props = '<properties><property name="points" value="2.5"/></properties>'
+    fail = '<failure message="Failed"/>'
+    for order, valid in (((props, fail), True), ((fail, props), True), ((props, fail, props), False),
+                         ((fail, fail), False)):
+        sample = work / "order.xml"
+        sample.write_text('<testsuite name="x" tests="1" failures="1"><testcase name="a" classname="a" time="0.1">'
+                          + "".join(order) + "<system-out>out</system-out></testcase></testsuite>\n")
+        names = ", ".join(re.match(r"<(\w+)", part).group(1) for part in order)
+        check(schema_valid(sample)[0] == valid,
+              f"junit.xsd {'takes' if valid else 'refuses'} a test case holding {names}, then its output")
     subs = work / "submissions"
     assemble(subs / "broken", "solutions", "broken")
     for name in ("broken",):
