@@ -510,8 +510,8 @@ def test_ctest(work: Path) -> None:
     bad = work / "no-time.xml"
     bad.write_text('<testsuite name="x" tests="1" failures="0"><testcase name="a" classname="a"/></testsuite>\n')
     check(not schema_valid(bad)[0], "junit.xsd refuses a test case without a time")
-    # A test case's properties before or after its outcome (ctest of CMake 3.31 writes a
-    # failed test's measurements after its <failure>), but not twice, nor two outcomes.
+    # A test case's properties before or after its outcome (ctest of CMake 3.31 writes them
+    # after a <failure>), but not twice, nor two outcomes.
     props = '<properties><property name="points" value="2.5"/></properties>'
     fail = '<failure message="Failed"/>'
     for order, valid in (((props, fail), True), ((fail, props), True), ((props, fail, props), False),
