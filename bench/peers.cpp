@@ -272,8 +272,10 @@ void describe_dnnl(peer& p) {
 std::string openblas_shortfall(const std::string& core) {
   const auto [level, best] = cpu_level();
   if (openblas_core_level(core) >= level) return "";
-  return "OpenBLAS runs its " + core + " kernel on a CPU that supports its " + best + " kernel (" +
-         (std::getenv("OPENBLAS_CORETYPE") != nullptr ? "OPENBLAS_CORETYPE was set by hand" : "pinning it failed") + ")";
+  const char* why = std::getenv("ATTN_BENCH_PINNED_OPENBLAS") != nullptr ? "pinned, it still chose this one"
+                    : std::getenv("OPENBLAS_CORETYPE") != nullptr        ? "OPENBLAS_CORETYPE was set by hand"
+                                                                          : "pinning it failed";
+  return "OpenBLAS runs its " + core + " kernel on a CPU that supports its " + best + " kernel (" + why + ")";
 }
 
 void pin_openblas_kernel(char** argv) {
@@ -285,9 +287,11 @@ void pin_openblas_kernel(char** argv) {
   std::fprintf(stderr, "attn_bench: OpenBLAS chose its %s kernel on a CPU that supports its %s kernel: "
                        "running again with OPENBLAS_CORETYPE=%s\n", core.c_str(), best, best);
   setenv("OPENBLAS_CORETYPE", best, 1);
+  setenv("ATTN_BENCH_PINNED_OPENBLAS", best, 1);  // for openblas_shortfall's message
   execv("/proc/self/exe", argv);
   std::perror("attn_bench: exec /proc/self/exe");  // then the run goes on, its ratios marked
   unsetenv("OPENBLAS_CORETYPE");
+  unsetenv("ATTN_BENCH_PINNED_OPENBLAS");
 #else
   (void)argv;
 #endif
