@@ -616,7 +616,6 @@ std::vector<std::string> register_kernels(const settings& run) {
     // What the peer runs on this machine, in the run's context (report.py prints it, and
     // marks the ratios of a peer on a generic fallback as not comparable).
     benchmark::AddCustomContext(std::string("attn_peer_kernel_") + p.name, p.kernel);
-    notes.push_back(std::string(p.name) + " runs " + p.kernel);
     if (!p.not_comparable.empty()) {
       benchmark::AddCustomContext(std::string("attn_peer_not_comparable_") + p.name, p.not_comparable);
     }
@@ -630,7 +629,7 @@ std::vector<std::string> register_kernels(const settings& run) {
   }
 #endif
 #if ATTN_BENCH_WITH_REFERENCE
-  // The reference on every hardware thread (ref::set_threads(0)), attention_weights only:
+  // The reference on every hardware thread, attention_weights only:
   // counted apart from the single-thread reference and the peers.
   variant threaded{"reference-threads", false, false};
   // The count is looked up once: set_threads(0) asks std::thread::hardware_concurrency(),

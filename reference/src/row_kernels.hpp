@@ -62,7 +62,8 @@ struct row_kernels : simd<Arch> {
 
   // At most two registers (d = 16 on AVX2, d = 32 on AVX-512: the small heads of the
   // course's examples and of attention_backward): one accumulator and no alignment, the
-  // same products summed in the same order as dot()'s general path, so the same bits.
+  // same products summed in the same order as dot()'s general path, so the same value
+  // (only a zero's sign can differ: the general path adds its unused +0 accumulators).
   static float dot_short(const float* a, const float* b, std::size_t n) {
     if (n < lanes) return compat::reduce_add(load_tail(a, n, 0.0f) * load_tail(b, n, 0.0f));  // 0 * 0 adds nothing
     batch acc = batch::load_unaligned(a) * batch::load_unaligned(b);
