@@ -24,15 +24,22 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
+# Seconds the judge may take beyond its budget to write its report (tools/course.py's margin).
+JUDGE_MARGIN = 60.0
+
+
 def check(key: str, args: argparse.Namespace, tmp: Path) -> list[str]:
     diagnosis = tmp / f"{key}.json"
     report = tmp / f"{key}.xml"
+    # The judge's own time budget for all calls (ATTN_TIME_BUDGET) is the entry's time, not
+    # the one compiled in for an optimised build: a sanitized build's is longer, and a judge
+    # whose budget runs out fails the rest of its calls as "not run", which names no mistake.
     env = {**os.environ, "ATTN_RUNNER": args.runner, "ATTN_MISTAKE": key,
-           "ATTN_DIAGNOSIS_FILE": str(diagnosis)}
+           "ATTN_DIAGNOSIS_FILE": str(diagnosis), "ATTN_TIME_BUDGET": f"{args.timeout:g}"}
     env.pop("ATTN_SANDBOX", None)
     proc = subprocess.run([args.judge, "--reporter", "junit", "--out", str(report)], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          errors="replace", timeout=args.timeout)
+                          errors="replace", timeout=args.timeout + JUDGE_MARGIN)
     where = f"mistake {key} (course/mistakes/step{key.split('.')[0]}_*.cpp)"
     if proc.returncode < 0 or not report.exists():
         return [f"{where}: the step's tests did not finish (exit {proc.returncode}):\n{proc.stdout[-2000:]}"]
@@ -47,6 +54,11 @@ def check(key: str, args: argparse.Namespace, tmp: Path) -> list[str]:
         return [f"{where}: the judge wrote no diagnosis file:\n{proc.stdout[-2000:]}"]
     step, ident = key.split(".", 1)
     named = [{f"{m['step']}.{m['id']}" for m in d["one_of"]} for d in found]
+    said = " ".join(x.get("message", "") + " " + (x.text or "") for c in failed for x in c)
+    if not named and "within the step's time budget" in said:
+        return [f"{where}: the judge's time budget of {args.timeout:g} s ran out, so {len(failed)} test cases "
+                f"failed as not run and none was diagnosed; expected the entry to finish within it "
+                f"(make its inputs smaller, or raise --timeout for this build)"]
     if not named:
         return [f"{where}: {len(failed)} test cases fail but no failure was diagnosed as it; expected "
                 f"its name in the failure messages (is the failing output one the judge can see, "
@@ -64,7 +76,8 @@ def main() -> int:
     p.add_argument("--list", required=True)
     p.add_argument("--judge", required=True)
     p.add_argument("--runner", required=True)
-    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--timeout", type=float, default=120,
+                   help="seconds each entry's calls may take together (the judge's budget)")
     p.add_argument("--minimum", type=int, default=0, help="the fewest entries the step may have")
     args = p.parse_args()
     keys = subprocess.run([args.list, "--list", str(args.step)], stdout=subprocess.PIPE, text=True,
