@@ -61,9 +61,6 @@ const kernel_table* best_supported() {
   return best;
 }
 
-/// Set by scoped_isa; null means "the best supported".
-thread_local const kernel_table* pinned = nullptr;
-
 std::string names(bool supported_only) {
   std::string list;
   for (const compiled_isa& c : compiled()) {
@@ -73,9 +70,20 @@ std::string names(bool supported_only) {
   return list;
 }
 
+/// Set by scoped_isa; null means "the best supported".
+thread_local const kernel_table* pinned = nullptr;
+
 }  // namespace
 
-const kernel_table& active_kernels() { return pinned != nullptr ? *pinned : *best_supported(); }
+std::atomic<unsigned> pins{0};
+std::atomic<const kernel_table*> widest{nullptr};
+
+const kernel_table& look_up_kernels() {
+  if (const kernel_table* t = pinned) return *t;
+  const kernel_table* t = best_supported();
+  widest.store(t, std::memory_order_release);
+  return *t;
+}
 
 }  // namespace detail
 
@@ -102,12 +110,16 @@ scoped_isa::scoped_isa(std::string_view name) : previous_(detail::pinned) {
                         detail::names(true));
     }
     detail::pinned = c.table;
+    detail::pins.fetch_add(1, std::memory_order_relaxed);  // this thread sees it in its next call
     return;
   }
   invalid_input("attn::ref::scoped_isa", "unknown instruction set '" + std::string(name) +
                                              "'; expected one of: " + detail::names(false));
 }
 
-scoped_isa::~scoped_isa() { detail::pinned = static_cast<const detail::kernel_table*>(previous_); }
+scoped_isa::~scoped_isa() {
+  detail::pinned = static_cast<const detail::kernel_table*>(previous_);
+  detail::pins.fetch_sub(1, std::memory_order_relaxed);
+}
 
 }  // namespace attn::ref

@@ -56,12 +56,25 @@ void packed_scores::compute_columns(std::size_t block, std::size_t first, std::s
 
 }  // namespace detail
 
-float dot(std::span<const float> q, std::span<const float> k) {
+namespace {
+
+// Out of line, so that dot() itself builds no strings and needs no stack frame: at d = 16
+// it is a compare, the table lookup (detail::known_kernels) and a jump into the kernel,
+// and everything else (bad lengths, a pinned table, the first call) a jump here.
+[[gnu::noinline]] float dot_slow_path(std::span<const float> q, std::span<const float> k) {
   if (q.size() != k.size()) {
     invalid_input("attn::ref::dot", "q has " + std::to_string(q.size()) + " elements but k has " +
                                         std::to_string(k.size()) + "; expected equal lengths");
   }
   return detail::active_kernels().dot(q.data(), k.data(), q.size());
+}
+
+}  // namespace
+
+float dot(std::span<const float> q, std::span<const float> k) {
+  const detail::kernel_table* t = detail::known_kernels();
+  if (t != nullptr && q.size() == k.size()) [[likely]] return t->dot(q.data(), k.data(), q.size());
+  return dot_slow_path(q, k);
 }
 
 // The scale is applied as a division by the correctly rounded sqrt(d) (float), not as a
