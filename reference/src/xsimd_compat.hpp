@@ -12,9 +12,34 @@
 
 namespace attn::ref::detail::compat {
 
-/// Sum of the lanes of `x`.
+/// Sum of the lanes of `x`, on x86 always in the same order, halves folded onto halves:
+/// lane i plus lane i + size/2, and so on down to one lane (x0 + x2) + (x1 + x3) for four.
+/// The xsimd versions differ there (8.1's hadd on AVX adds neighbours last, with two slow
+/// hadd instructions; 9 and later fold halves), and a sum's rounding depends on its order.
 template <class Arch>
 float reduce_add(const xsimd::batch<float, Arch>& x) {
+#if defined(__SSE2__)
+  constexpr std::size_t lanes = xsimd::batch<float, Arch>::size;
+  const auto last_four = [](__m128 v) {
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    return _mm_cvtss_f32(_mm_add_ss(v, _mm_shuffle_ps(v, v, 1)));
+  };
+  if constexpr (lanes == 16) {
+#if defined(__AVX512F__)
+    const __m512 v = x;
+    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), high);
+    return last_four(_mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+#endif
+  } else if constexpr (lanes == 8) {
+#if defined(__AVX__)
+    const __m256 v = x;
+    return last_four(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
+#endif
+  } else if constexpr (lanes == 4) {
+    return last_four(x);
+  }
+#endif
 #if XSIMD_VERSION_MAJOR < 9
   return xsimd::hadd(x);
 #else
