@@ -1,5 +1,6 @@
 // Steps 1-3 of the reference: the dot product, the scaled scores and the causal mask.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "kernel_table.hpp"
 #include "shapes.hpp"
+#include "thread_pool.hpp"
 #include "tiled.hpp"
 
 namespace attn::ref {
@@ -18,7 +20,37 @@ namespace detail {
 
 float inverse_sqrt(std::size_t d) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))); }
 
-packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale)
+namespace {
+
+// K packed into panels (kernel_table::pack_panels) on up to `threads` threads, each taking
+// whole panels of tile_cols keys in ranges of about an equal share: the same floats in the
+// same places as one call over all keys. False when any range's is (an entry times
+// `scale` below FLT_MIN).
+bool pack_on_threads(const kernel_table& kernels, const_matrix_view K, float scale, float* panels,
+                     std::size_t threads) {
+  const std::size_t nr = kernels.tile_cols, d = K.cols;
+  const std::size_t count = (K.rows + nr - 1) / nr;
+  constexpr std::size_t kMinPanelsPerThread = 8;  // a few microseconds of gathers each
+  threads = std::min(threads, count / kMinPanelsPerThread);
+  if (threads <= 1) return kernels.pack_panels(K.data, K.rows, d, scale, panels);
+  const std::size_t per = (count + threads - 1) / threads;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> all_normal{true};
+  run_on_threads(threads, [&] {
+    for (std::size_t r = next++; r * per < count; r = next++) {
+      const std::size_t first = r * per * nr, last = std::min(K.rows, (r + 1) * per * nr);
+      if (!kernels.pack_panels(K.data + first * d, last - first, d, scale, panels + first * d)) {
+        all_normal.store(false, std::memory_order_relaxed);
+      }
+    }
+  });
+  return all_normal.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale,
+                             std::size_t threads)
     : kernels_(&kernels), rows_(Q.rows), d_(Q.cols), scale_(scale) {
   const std::size_t nr = kernels.tile_cols, d = Q.cols;
   const std::size_t k_size = (K.rows + nr - 1) / nr * nr * d;
@@ -30,10 +62,10 @@ packed_scores::packed_scores(const kernel_table& kernels, const_matrix_view Q, c
   // is then bit for bit q . k / sqrt(d) and spares the micro-kernel its multiplication.
   int exponent = 0;
   const bool power_of_two = std::frexp(scale, &exponent) == 0.5f;
-  if (power_of_two && scale != 1.0f && kernels.pack_panels(K.data, K.rows, d, scale, k_)) {
+  if (power_of_two && scale != 1.0f && pack_on_threads(kernels, K, scale, k_, threads)) {
     scale_ = 1.0f;
   } else {
-    kernels.pack_panels(K.data, K.rows, d, 1.0f, k_);
+    pack_on_threads(kernels, K, 1.0f, k_, threads);
   }
 }
 

@@ -37,7 +37,9 @@ float inverse_sqrt(std::size_t d);
 class packed_scores {
  public:
   /// compute() and compute_columns() give every dot product times `scale` (inverse_sqrt(d)).
-  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale);
+  /// K is packed on `threads` threads (run_on_threads) when it has enough panels to share.
+  packed_scores(const kernel_table& kernels, const_matrix_view Q, const_matrix_view K, float scale,
+                std::size_t threads = 1);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
   std::size_t blocks() const { return (rows_ + block_rows() - 1) / block_rows(); }
