@@ -233,6 +233,42 @@ TEST_CASE("attention_weights on several threads gives the single thread's bits, 
   ref::set_threads(1);
 }
 
+TEST_CASE("attention_weights packs K on its threads, and one range's subnormal keys unfold the scale for all of them",
+          "[reference][threads]") {
+  // For d = 64, 1/8 is folded into K when every entry times it stays normal. The threads
+  // pack K by ranges of panels; here only the last range's keys (1400 on) are so small that
+  // an eighth of them is subnormal, which rounds, so folding there would change their
+  // weights' low bits. Every range must then be packed unscaled, as one thread does.
+  auto rng = attn::test::rng(307);
+  constexpr std::size_t n_q = 1500, n_k = 1500, d = 64;
+  std::uniform_real_distribution<float> magnitude(1.0f, 2.0f);
+  std::bernoulli_distribution negative(0.5);
+  const auto entry = [&](float scale) { return (negative(rng) ? -scale : scale) * magnitude(rng); };
+  std::vector<float> Q(n_q * d), K(n_k * d);
+  for (float& q : Q) q = entry(1e36f);
+  for (std::size_t j = 0; j < n_k; ++j) {
+    for (std::size_t l = 0; l < d; ++l) K[j * d + l] = entry(j < 1400 ? 1e-36f : 1.5e-38f);
+  }
+  for (const std::string& isa : supported_isas()) {
+    ref::scoped_isa pin(isa);
+    for (const bool causal : {false, true}) {
+      std::vector<float> one(n_q * n_k), several(n_q * n_k, -1.0f);
+      ref::attention_weights({Q.data(), n_q, d}, {K.data(), n_k, d}, {one.data(), n_q, n_k}, causal);
+      ref::set_threads(3);
+      ref::attention_weights({Q.data(), n_q, d}, {K.data(), n_k, d}, {several.data(), n_q, n_k}, causal);
+      ref::set_threads(1);
+      std::size_t differ = 0, small_weights = 0;
+      for (std::size_t e = 0; e < one.size(); ++e) {
+        differ += std::bit_cast<std::uint32_t>(one[e]) != std::bit_cast<std::uint32_t>(several[e]);
+        small_weights += e % n_k >= 1400 && one[e] > 0.0f;
+      }
+      INFO("isa " << isa << (causal ? ", causal" : "") << ": " << differ << " entries differ");
+      CHECK(differ == 0);
+      CHECK(small_weights > 0);  // the small keys' weights are there to differ
+    }
+  }
+}
+
 TEST_CASE("attention_weights called from several threads at once, each with helpers, gives the single thread's bits",
           "[reference][threads]") {
   // The helpers are kept between calls and serve one call at a time; a call that finds them
