@@ -14,8 +14,8 @@ namespace attn::ref::detail::compat {
 
 /// Sum of the lanes of `x`, on x86 always in the same order, halves folded onto halves:
 /// lane i plus lane i + size/2, and so on down to one lane (x0 + x2) + (x1 + x3) for four.
-/// The xsimd versions differ there (8.1's hadd on AVX adds neighbours last, with two slow
-/// hadd instructions; 9 and later fold halves), and a sum's rounding depends on its order.
+/// xsimd's own sums are not one order across its versions (8.1's hadd on AVX adds
+/// neighbours last, with two slow hadd instructions), and a sum's rounding depends on it.
 template <class Arch>
 float reduce_add(const xsimd::batch<float, Arch>& x) {
 #if defined(__SSE2__)
