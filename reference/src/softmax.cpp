@@ -185,8 +185,7 @@ void attention_weights(const_matrix_view Q, const_matrix_view K, matrix_view A, 
   // finite (+inf, or nothing visible) takes softmax_in_place()'s special cases.
   // Blocks are independent; with helpers, each goes to whichever thread asks next.
   const detail::kernel_table& kernels = detail::active_kernels();  // the calling thread's
-  const std::size_t blocks = (Q.rows + kernels.tile_rows - 1) / kernels.tile_rows;  // packed_scores::blocks()
-  const std::size_t count = weights_threads(Q, K, causal, blocks);
+  const std::size_t count = weights_threads(Q, K, causal, detail::packed_scores::blocks_of(kernels, Q.rows));
   const detail::packed_scores packed(kernels, Q, K, detail::inverse_sqrt(Q.cols), count);
   const bool costliest_first = causal && count > 1;
   std::atomic<std::size_t> next{0};

@@ -42,7 +42,12 @@ class packed_scores {
                 std::size_t threads = 1);
   /// Rows per block: blocks() blocks cover the rows of Q, the last one maybe partial.
   std::size_t block_rows() const { return kernels_->tile_rows; }
-  std::size_t blocks() const { return (rows_ + block_rows() - 1) / block_rows(); }
+  std::size_t blocks() const { return blocks_of(*kernels_, rows_); }
+  /// The blocks() of Q with `rows` rows, before K is packed (attention_weights() needs the
+  /// count to choose its threads, which then pack K).
+  static std::size_t blocks_of(const kernel_table& kernels, std::size_t rows) {
+    return (rows + kernels.tile_rows - 1) / kernels.tile_rows;
+  }
   /// For the fused attention_weights(): rows of S from block * block_rows(), columns
   /// [0, cols), into S (row stride ldS). With causal, row i keeps columns j <= i and gets
   /// -inf in the rest of [0, cols). Unless row_max is null, it gets the rows' maxima
