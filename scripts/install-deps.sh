@@ -2,7 +2,7 @@
 # Installs the system packages the course needs. Safe to run twice: it installs only what
 # is missing and says what it installs.
 #
-#   scripts/install-deps.sh [--check] [student|full|fuzz]
+#   scripts/install-deps.sh [--check] [student|full|fuzz|widgets]
 #
 #   student  what './attn' needs: compiler, CMake, Ninja, Python 3, Catch2, xsimd, and on
 #            Linux the grading sandbox: bubblewrap and libseccomp (default)
@@ -13,6 +13,8 @@
 #            matplotlib and Chromium (the docs, their pictures and their browser check),
 #            xmllint (the check of the grader's JUnit reports)
 #   fuzz     the student set and Clang with libFuzzer (the fuzzing run of .ci/run)
+#   widgets  the full set and Emscripten: the docs' live widgets, the answer key compiled to
+#            WebAssembly (without it the docs keep their static examples)
 #   --check  install nothing; exit 0 when everything is there, 1 (listing what is
 #            missing) otherwise
 #
@@ -26,9 +28,9 @@ set_name=student
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
-    student|full|fuzz) set_name=$arg ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "install-deps.sh: unknown argument '$arg'; expected --check, student, full or fuzz" >&2; exit 2 ;;
+    student|full|fuzz|widgets) set_name=$arg ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg'; expected --check, student, full, fuzz or widgets" >&2; exit 2 ;;
   esac
 done
 
@@ -36,9 +38,11 @@ apt_student=(g++ cmake ninja-build python3 git catch2 libxsimd-dev bubblewrap li
 apt_full=(libbenchmark-dev libopenblas-dev libeigen3-dev libdnnl-dev opencl-headers ocl-icd-opencl-dev libtorch-dev
           doxygen libjs-mathjax doxygen-awesome-css python3-matplotlib chromium libxml2-utils)
 apt_fuzz=(clang libclang-rt-dev)
+apt_widgets=(emscripten)
 brew_student=(cmake ninja python catch2 xsimd)
 brew_full=(google-benchmark openblas eigen doxygen python-matplotlib)
 brew_fuzz=(llvm)
+brew_widgets=(emscripten)
 
 say() { printf 'install-deps: %s\n' "$*"; }
 
@@ -47,6 +51,7 @@ if [[ "$(uname -s)" == "Darwin" ]]; then
   wanted=("${brew_student[@]}")
   [[ $set_name == full ]] && wanted+=("${brew_full[@]}")
   [[ $set_name == fuzz ]] && wanted+=("${brew_fuzz[@]}")
+  [[ $set_name == widgets ]] && wanted+=("${brew_full[@]}" "${brew_widgets[@]}")
   missing=()
   for p in "${wanted[@]}"; do brew list --versions "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if ((${#missing[@]} == 0)); then exit 0; fi
@@ -66,6 +71,7 @@ fi
 wanted=("${apt_student[@]}")
 [[ $set_name == full ]] && wanted+=("${apt_full[@]}")
 [[ $set_name == fuzz ]] && wanted+=("${apt_fuzz[@]}")
+[[ $set_name == widgets ]] && wanted+=("${apt_full[@]}" "${apt_widgets[@]}")
 # One dpkg-query for all of them: ./attn runs this check before every command.
 installed=$'\n'"$(dpkg-query -W -f='${Package} ${Status}\n' "${wanted[@]}" 2>/dev/null || true)"$'\n'
 missing=()

@@ -294,6 +294,30 @@ inline std::vector<double> online_softmax_row(std::span<const float> x, std::spa
   return bound;
 }
 
+/// Step 9, one call at a time, from a given state {m, l} (the docs' widgets compare each
+/// call of the browser's build with the native build on the same input). push():
+/// m' = max(m, x) is exact; each term of l' = l e^(m - m') + e^(x - m') carries its
+/// exponent's rounding |delta| u (delta = m - m' or x - m'), one exp (eps_exp) and at most
+/// one product (u); the one addition adds u. Both terms are >= 0, so
+///   |fl(l') - l'| <= l' [eps_exp + 2u + u max(|m - m'|, |x - m'|)] + 2 FLT_MIN,
+/// the last term for terms flushed to zero. An infinite exponent (the empty state, m' =
+/// +inf) is exact: e^(-inf) = 0, and the contract defines the +inf cases exactly.
+/// `l_new` is the expected sum after the push.
+inline double online_push(double m, double x, double m_new, double l_new, int implementations = 2) {
+  double shift = 0.0;
+  for (const double e : {m - m_new, x - m_new}) {
+    if (std::isfinite(e)) shift = std::max(shift, std::fabs(e));
+  }
+  return implementations * (kSecondOrder * std::fabs(l_new) * (eps_exp + 2 * u + shift * u) + 2 * flt_min);
+}
+
+/// Step 9, weight() from a given state: w = e^(x - m) / l costs the exponent's rounding
+/// |x - m| u, one exp and one division: |fl(w) - w| <= w [eps_exp + u + |x - m| u] + FLT_MIN.
+inline double online_weight(double m, double x, double w, int implementations = 2) {
+  const double shift = std::isfinite(x - m) ? std::fabs(x - m) : 0.0;
+  return implementations * (kSecondOrder * std::fabs(w) * (eps_exp + u + shift * u) + flt_min);
+}
+
 /// Step 9. Attention weights of one query computed in one pass, from scores with error (as
 /// attention_row(), whose factor exp(2E) - 1 covers two implementations' scores differing
 /// by at most `score_error`), on top of online_softmax_row().
