@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """Opens the built docs in headless Chromium and checks what a reader would see.
 
-    check_browser.py --html <docs/html> --pages index,step1_dot,... \
+    check_browser.py --html <docs/html> --pages index,step1_dot,... [--widths 1280,390] \
                      [--screenshot-page step5_shift_invariance --screenshot <out.png>]
 
 For every page: MathJax ran and rendered every formula (MathJax output present, no raw TeX
 left, no MathJax error), every image loaded, and every internal link points to an existing
-file and anchor. One page is also saved as a screenshot (the CI artifact).
+file and anchor. Then its layout, at each of --widths (a desktop and a phone by default): no
+display formula, figure, table, code block or live widget runs past its column or overlaps
+the table of contents (each scrolled into view, since the table of contents is sticky); a
+formula, table or code block too wide for a phone scrolls inside its column, a widget fits
+it; and the page never scrolls sideways. One page is also saved as a screenshot (the CI artifact).
 
 Exit codes: 0 pass, 1 a check failed, 77 Chromium is not installed (ctest SKIP_RETURN_CODE).
 Only the Python standard library is needed.
 """
 import argparse
+import html
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -198,10 +204,126 @@ def check_page(chromium, html_dir, page, workdir, anchor_cache):
     return problems, f"{formulas} formulas, {attrs.get('data-attn-images', '?')} images"
 
 
+# The layout probe, run inside an <iframe> of the width under test (headless Chromium's window
+# is at least 500 px wide; a frame can be a phone's 390). Once MathJax has typeset the page
+# (and any live widget is running) it measures, and posts the problems to the host page.
+LAYOUT_PROBE = r"""
+<base href="{base}">
+<script>
+function attnLayoutProblems() {
+  var out = [];
+  var contents = document.querySelector("div.contents");
+  if (!contents) return ["the page has no div.contents"];
+  var cs = getComputedStyle(contents), cr = contents.getBoundingClientRect();
+  var left = cr.left + parseFloat(cs.paddingLeft), right = cr.right - parseFloat(cs.paddingRight);
+  var toc = contents.querySelector("div.toc");
+  var items = contents.querySelectorAll(".formulaDsp, div.image, div.fragment, table, .attn-widget");
+  for (var i = 0; i < items.length; i++) {
+    var el = items[i];
+    if (toc && toc.contains(el)) continue;
+    var widget = el.closest(".attn-widget");
+    if (widget && widget !== el) continue;                      // inside a widget: the widget counts
+    if (el.tagName === "TABLE" && el.parentElement.closest("table, div.fragment")) continue;
+    var top = el.getBoundingClientRect().top + window.scrollY;
+    window.scrollTo(0, Math.max(0, top - 200));
+    var r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    var what = (el.classList.contains("formulaDsp") ? "display formula" : el.classList.contains("image") ? "figure" :
+                el.classList.contains("fragment") ? "code block" : el.classList.contains("attn-widget") ? "live widget" : "table") +
+               " at y = " + Math.round(top) + " px (\"" + el.textContent.replace(/\s+/g, " ").trim().slice(0, 40) + "\")";
+    // Code blocks may bleed to the window's edges on a phone (the theme's choice); the rest
+    // stays inside the text column.
+    var lo = el.classList.contains("fragment") ? 0 : left, hi = el.classList.contains("fragment") ? window.innerWidth : right;
+    if (r.left < lo - 1 || r.right > hi + 1) {
+      out.push(what + " spans " + Math.round(r.left) + "-" + Math.round(r.right) + " px, past its column " +
+               Math.round(lo) + "-" + Math.round(hi) + " px");
+    }
+    // A formula, a table or code too wide for a phone may scroll inside its column; a widget's
+    // controls and outputs must fit it.
+    var ox = getComputedStyle(el).overflowX, wide = el.scrollWidth > el.clientWidth + 1;
+    if (wide && el.classList.contains("attn-widget")) {
+      out.push(what + " is " + el.scrollWidth + " px wide inside, in " + el.clientWidth + " px: its controls and outputs must fit");
+    } else if (wide && ox !== "auto" && ox !== "scroll") {
+      out.push(what + " holds content " + el.scrollWidth + " px wide in " + el.clientWidth + " px without scrolling it");
+    }
+    if (toc && getComputedStyle(toc).display !== "none") {
+      var t = toc.getBoundingClientRect();
+      if (t.width > 0 && r.left < t.right - 1 && t.left < r.right - 1 && r.top < t.bottom - 1 && t.top < r.bottom - 1) {
+        out.push(what + " runs under the table of contents (" + Math.round(r.left) + "-" + Math.round(r.right) +
+                 " px against its " + Math.round(t.left) + "-" + Math.round(t.right) + " px)");
+      }
+    }
+  }
+  window.scrollTo(0, 0);
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+    out.push("the page is " + document.documentElement.scrollWidth + " px wide in a " + window.innerWidth +
+             " px window: it scrolls sideways");
+  }
+  return out;
+}
+var attnLayoutDone = false;
+function attnLayoutReport() {
+  if (attnLayoutDone) return;
+  attnLayoutDone = true;
+  var widgets = window.AttnWidgets ? window.AttnWidgets.ready : Promise.resolve();
+  widgets.then(function () {}, function () {}).then(function () {
+    setTimeout(function () {
+      parent.postMessage(JSON.stringify({width: window.innerWidth, problems: attnLayoutProblems()}), "*");
+    }, 200);
+  });
+}
+// Measured once MathJax has typeset the page; a page without MathJax, some seconds after load.
+window.addEventListener("load", function () {
+  if (!window.MathJax || !window.MathJax.Hub) setTimeout(attnLayoutReport, 500);
+  else setTimeout(attnLayoutReport, 12000);
+});
+</script>
+<script type="text/x-mathjax-config">
+MathJax.Hub.Register.StartupHook("End", attnLayoutReport);
+</script>
+"""
+
+LAYOUT_HOST = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">
+<iframe src="{page}" style="width:{width}px;height:900px;border:0"></iframe>
+<script>
+window.addEventListener("message", function (e) {{
+  var pre = document.createElement("pre");
+  pre.id = "attn-layout";
+  pre.textContent = e.data;
+  document.body.appendChild(pre);
+}});
+</script></body></html>
+"""
+
+
+def check_layout(chromium, html_dir, page, workdir, widths):
+    """The page's layout at each width, measured in a frame of that width."""
+    text = (html_dir / f"{page}.html").read_text(encoding="utf-8")
+    probe = LAYOUT_PROBE.replace("{base}", html_dir.resolve().as_uri() + "/")
+    copy = workdir / f"{page}.layout.html"
+    copy.write_text(re.sub(r"<head>", lambda _: "<head>" + probe, text, count=1), encoding="utf-8")
+    problems = []
+    for width in widths:
+        host = workdir / f"{page}.layout{width}.host.html"
+        host.write_text(LAYOUT_HOST.format(page=copy.name, width=width), encoding="utf-8")
+        dom = run_chromium(chromium, workdir / "profile", [f"--virtual-time-budget={BUDGET_MS}",
+                                                           f"--window-size={max(width, 500) + 20},900",
+                                                           "--dump-dom", host.as_uri()])
+        found = re.search(r'<pre id="attn-layout">(.*?)</pre>', dom, flags=re.S)
+        if not found:
+            problems.append(f"at {width} px the layout was never measured (the page did not finish typesetting)")
+            continue
+        result = json.loads(html.unescape(found.group(1)))
+        problems += [f"at {width} px: {p}" for p in result["problems"]]
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--html", required=True, type=Path, help="the docs' html directory")
     ap.add_argument("--pages", required=True, help="comma-separated page names, e.g. index,step1_dot")
+    ap.add_argument("--widths", default="1280,390",
+                    help="window widths for the layout check, px (default 1280,390: a desktop and a phone)")
     ap.add_argument("--screenshot-page", help="page to save as a screenshot")
     ap.add_argument("--screenshot", type=Path, help="where to save the screenshot (PNG)")
     args = ap.parse_args()
@@ -217,6 +339,10 @@ def main():
         print(f"docs.browser: {html_dir}/index.html is missing; build the 'docs' target first")
         return 1
 
+    try:
+        widths = [int(w) for w in args.widths.split(",") if w]
+    except ValueError:
+        ap.error(f"--widths '{args.widths}': expected widths in px such as 1280,390")
     failures = 0
     anchor_cache = {}
     with tempfile.TemporaryDirectory(prefix="attn-docs-browser-") as tmp:
@@ -224,7 +350,9 @@ def main():
         for page in [p for p in args.pages.split(",") if p]:
             try:
                 result = check_page(chromium, html_dir, page, workdir, anchor_cache)
-            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                if (html_dir / f"{page}.html").is_file():
+                    result = (result[0] + check_layout(chromium, html_dir, page, workdir, widths), result[1])
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 result = ([f"Chromium failed: {e}"], "")
             problems, counts = result
             if problems:
@@ -233,7 +361,7 @@ def main():
                 for p in problems:
                     print(f"     {p}")
             else:
-                print(f"ok   {page}.html ({counts})")
+                print(f"ok   {page}.html ({counts}; layout at {args.widths} px)")
 
         if args.screenshot_page and args.screenshot:
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -254,9 +382,10 @@ def main():
 
     if failures:
         print(f"docs.browser: {failures} problem page(s); expected every formula rendered, every image "
-              "loaded and every internal link resolved")
+              "loaded, every internal link resolved and nothing past its column or under the table of contents")
         return 1
-    print("docs.browser: every page renders its formulas, loads its images and resolves its links")
+    print("docs.browser: every page renders its formulas, loads its images, resolves its links and keeps "
+          f"its formulas, figures, tables, code and widgets in their column at {args.widths} px")
     return 0
 
 
