@@ -68,7 +68,8 @@ window.addEventListener("unhandledrejection", function (e) {
 // content after the widget exists.
 function attnProbeParsed() {
   document.querySelectorAll(".attn-widget").forEach(function (w) {
-    attnProbe.parsed.push({height: w.getBoundingClientRect().height, text: w.textContent});
+    var r = w.getBoundingClientRect();
+    attnProbe.parsed.push({height: r.height, width: r.width, text: w.textContent});
   });
 }
 function attnSnapshot(body) {
@@ -139,8 +140,20 @@ window.addEventListener("load", function () {
     var roots = document.querySelectorAll(".attn-widget");
     for (var i = 0; i < roots.length; i++) {
       var root = roots[i], body = root.querySelector(".attn-widget-body");
+      // The height now, at the width the widget had when the parser passed it: the page's own
+      // scripts (Doxygen's side bar) may change the column's width after that, which is no
+      // shift of the widget's making.
+      var now = root.getBoundingClientRect(), first = attnProbe.parsed[i], height = now.height;
+      if (first && Math.abs(now.width - first.width) > 0.5) {
+        var style = [root.style.width, root.style.maxWidth];
+        root.style.width = first.width + "px";
+        root.style.maxWidth = "none";
+        height = root.getBoundingClientRect().height;
+        root.style.width = style[0];
+        root.style.maxWidth = style[1];
+      }
       var w = {widget: root.getAttribute("data-widget"), ready: root.hasAttribute("data-ready"),
-               error: root.getAttribute("data-error"), height: root.getBoundingClientRect().height,
+               error: root.getAttribute("data-error"), height: height, width: first ? first.width : now.width,
                text: root.textContent, controls: []};
       widgets.push(w);
       if (!body) continue;
@@ -231,7 +244,8 @@ def check_controls(result):
                                 "(the module compiles synchronously)")
             if abs(first["height"] - w["height"]) > 0.5:
                 problems.append(f"widget '{name}' changed height from {first['height']:.0f} px to {w['height']:.0f} px "
-                                "after the page was laid out (a layout shift); expected the same height")
+                                f"at its width of {w['width']:.0f} px once running (a layout shift); "
+                                "expected the same height")
         else:
             problems.append(f"widget '{name}' was not there when widgets.js had run")
         if not w["controls"]:

@@ -232,11 +232,13 @@
       if (causal.checked) scores = attn.applyCausalMask(scores, n);
       var unshifted = scores.slice();
       scores = scores.map(function (x) { return Math.fround(x + c); });
-      var overflow = 0, moved = 0;
+      var over = 0, under = 0, moved = 0, apart = 0;
       for (var i = 0; i < n; i++) {
         var row = scores.slice(i * n, i * n + n);
         var a = attn.softmax(row), b = attn.stableSoftmax(row), b0 = attn.stableSoftmax(unshifted.slice(i * n, i * n + n));
-        if (a.some(function (x) { return !isFinite(x); })) overflow++;
+        if (a.some(Number.isNaN)) {
+          if (Math.max.apply(null, row) > 0) over++; else under++;
+        }
         for (var j = 0; j < n; j++) {
           S.cells[i][j].textContent = fmt(row[j], 3);
           naive.cells[i][j].textContent = fmt(a[j], 3);
@@ -244,12 +246,18 @@
           heat(naive.cells[i][j], a[j]);
           heat(stable.cells[i][j], b[j]);
           moved = Math.max(moved, Math.abs(b[j] - b0[j]));
+          if (!Number.isNaN(a[j])) apart = Math.max(apart, Math.abs(a[j] - b[j]));
         }
       }
-      note.textContent = (overflow
-        ? "exp overflows float past 88.7: the naive softmax gives NaN in " + overflow + " of 4 rows; the stable one subtracts each row's max first and never overflows. "
-        : "Both softmaxes agree while every exp stays below float's limit (scores under 88.7). ") +
-        "Shift c = " + c + " moves the stable weights by at most " + fmt(moved, 2) + " (shift invariance: softmax(x + c) = softmax(x)).";
+      // exp overflows float above ln(FLT_MAX) = 88.72 and rounds to 0 below about -103.97.
+      var naiveNote = over || under
+        ? "The naive softmax gives NaN in " + (over + under) + " of 4 rows: " +
+          (over ? "exp overflows to \u221e above 88.72 (\u221e / \u221e)" : "") + (over && under ? "; " : "") +
+          (under ? "every exp of the row rounds to 0 below \u2212103.97 (0 / 0)" : "") +
+          ". The stable one subtracts each row's max first and never does. "
+        : "The naive and the stable softmax differ by at most " + fmt(apart, 2) + ". ";
+      note.textContent = naiveNote + "The shift c = " + c + " moves the stable weights by at most " + fmt(moved, 2) +
+        " (shift invariance: softmax(x + c) = softmax(x)).";
     }
     Q.inputs.concat(K.inputs, [shift, scale]).forEach(function (i) { i.addEventListener("input", update); });
     causal.addEventListener("change", update);
