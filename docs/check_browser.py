@@ -217,15 +217,19 @@ function attnLayoutProblems() {
   var cs = getComputedStyle(contents), cr = contents.getBoundingClientRect();
   var left = cr.left + parseFloat(cs.paddingLeft), right = cr.right - parseFloat(cs.paddingRight);
   var toc = contents.querySelector("div.toc");
-  var items = contents.querySelectorAll(".formulaDsp, div.image, div.fragment, table, .attn-widget");
+  // With Doxygen's side bar (GENERATE_TREEVIEW) the page scrolls inside #doc-content, not the
+  // window: scroll that, and look for sideways overflow there.
+  var doc = document.getElementById("doc-content");
+  var scroller = doc && doc.scrollHeight > doc.clientHeight + 1 ? doc : document.scrollingElement;
+  var items = contents.querySelectorAll(".formulaDsp, div.image, div.fragment, pre.fragment, table, .attn-widget");
   for (var i = 0; i < items.length; i++) {
     var el = items[i];
     if (toc && toc.contains(el)) continue;
     var widget = el.closest(".attn-widget");
     if (widget && widget !== el) continue;                      // inside a widget: the widget counts
     if (el.tagName === "TABLE" && el.parentElement.closest("table, div.fragment")) continue;
-    var top = el.getBoundingClientRect().top + window.scrollY;
-    window.scrollTo(0, Math.max(0, top - 200));
+    var top = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+    scroller.scrollTop = Math.max(0, top - 200);
     var r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
     var what = (el.classList.contains("formulaDsp") ? "display formula" : el.classList.contains("image") ? "figure" :
@@ -254,10 +258,16 @@ function attnLayoutProblems() {
       }
     }
   }
-  window.scrollTo(0, 0);
-  if (document.documentElement.scrollWidth > window.innerWidth + 1) {
-    out.push("the page is " + document.documentElement.scrollWidth + " px wide in a " + window.innerWidth +
-             " px window: it scrolls sideways");
+  scroller.scrollTop = 0;
+  [document.scrollingElement, doc].forEach(function (box) {
+    if (box && box.scrollWidth > box.clientWidth + 1) {
+      out.push("the page is " + box.scrollWidth + " px wide in " + box.clientWidth + " px" +
+               (box === doc ? " of #doc-content" : " of the window") + ": it scrolls sideways");
+    }
+  });
+  if (scroller.scrollHeight <= scroller.clientHeight + 1 && contents.getBoundingClientRect().height > window.innerHeight) {
+    out.push("found nothing that scrolls the page (neither #doc-content nor the window), so the table of " +
+             "contents was not checked beside the lower part of the page");
   }
   return out;
 }
