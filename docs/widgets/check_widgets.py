@@ -200,8 +200,14 @@ def without_javascript(text):
         problems.append("the widget's placeholder <div class=\"attn-widget\"> is missing")
     elif not re.search(r"<noscript>.*needs JavaScript.*</noscript>", widget.group(1), flags=re.S):
         problems.append("with JavaScript off the widget does not say that it needs JavaScript (no <noscript> note)")
-    if 'class="fragment"' not in text and "<img" not in text:
-        problems.append("with JavaScript off the page has no static example (no code fragment, no figure)")
+    # The page's own content (div.contents), without the widget: a code fragment (the worked
+    # example and its printed output) or a figure (the lab's). Doxygen's footer logo does not count.
+    contents = text[text.find('<div class="contents">'):]
+    if widget:
+        contents = contents.replace(widget.group(0), "")
+    if not re.search(r'class="fragment"|<div class="image">', contents):
+        problems.append("with JavaScript off the page has no static example (no code fragment, no figure "
+                        "in its contents)")
     return problems
 
 
@@ -294,6 +300,10 @@ def check_equal(calls, oracle):
             continue
         for i, ((want, bound), got) in enumerate(zip(native, map(float, out))):
             compared += 1
+            if math.isnan(bound) or bound < 0:
+                problems.append(f"{c['fn']} result {i}: the native oracle gave the bound {bound!r}; expected a "
+                                "number >= 0 (a defect of attn_widget_oracle or tolerances.hpp, not of the browser)")
+                continue
             if math.isnan(want) or math.isinf(want) or math.isnan(got) or math.isinf(got):
                 same = (math.isnan(want) and math.isnan(got)) or want == got
                 ok = same

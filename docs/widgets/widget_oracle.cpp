@@ -125,7 +125,11 @@ void replay(const std::string& line) {
     } else {
       attn::stable_softmax(a);
     }
-    print(a, tol::softmax_row(c.args[0], a));
+    // A row the naive formula overflowed holds NaN (inf / inf) beside exact zeros (x / inf):
+    // the NaN entries must match exactly, and the zeros' bound comes from the finite weights.
+    floats finite = a;
+    for (float& w : finite) w = std::isfinite(w) ? w : 0.0f;
+    print(a, tol::softmax_row(c.args[0], finite));
   } else if (c.fn == "logSumExp") {
     need(c, line, 1);
     floats a = c.args[0];
@@ -152,9 +156,9 @@ void replay(const std::string& line) {
     attn::online_softmax s{c.args[0][0], c.args[0][1]};
     const float x = c.args[1][0];
     if (c.fn == "push") {
-      const float m = s.max;
+      const attn::online_softmax before = s;
       attn::push(s, x);
-      print({s.max, s.sum}, {0.0, tol::online_push(m, x, s.max, s.sum)});
+      print({s.max, s.sum}, {0.0, tol::online_push(before.max, before.sum, x, s.max)});
     } else {
       const float w = attn::weight(s, x);
       print({w}, {tol::online_weight(s.max, x, w)});

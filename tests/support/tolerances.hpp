@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <limits>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include <attn/matrix.hpp>
@@ -296,19 +297,25 @@ inline std::vector<double> online_softmax_row(std::span<const float> x, std::spa
 
 /// Step 9, one call at a time, from a given state {m, l} (the docs' widgets compare each
 /// call of the browser's build with the native build on the same input). push():
-/// m' = max(m, x) is exact; each term of l' = l e^(m - m') + e^(x - m') carries its
-/// exponent's rounding |delta| u (delta = m - m' or x - m'), one exp (eps_exp) and at most
-/// one product (u); the one addition adds u. Both terms are >= 0, so
-///   |fl(l') - l'| <= l' [eps_exp + 2u + u max(|m - m'|, |x - m'|)] + 2 FLT_MIN,
-/// the last term for terms flushed to zero. An infinite exponent (the empty state, m' =
-/// +inf) is exact: e^(-inf) = 0, and the contract defines the +inf cases exactly.
-/// `l_new` is the expected sum after the push.
-inline double online_push(double m, double x, double m_new, double l_new, int implementations = 2) {
-  double shift = 0.0;
-  for (const double e : {m - m_new, x - m_new}) {
-    if (std::isfinite(e)) shift = std::max(shift, std::fabs(e));
-  }
-  return implementations * (kSecondOrder * std::fabs(l_new) * (eps_exp + 2 * u + shift * u) + 2 * flt_min);
+/// m' = max(m, x) is exact, and l' = t1 + t2 with t1 = l e^(m - m'), t2 = e^(x - m'). Each
+/// exponent's rounding perturbs its exp by |delta| u (delta = m - m' or x - m'), each exp
+/// costs eps_exp, t1's product u, and the addition u of l'; both terms are >= 0, so
+///   |fl(l') - l'| <= t1 (eps_exp + u + |m - m'| u) + t2 (eps_exp + |x - m'| u) + u l' + 2 FLT_MIN,
+/// the last term for terms flushed to zero. A term whose exponent is not finite is exact
+/// (e^(-inf) = 0; the contract defines the +inf cases as e^0 = 1). `m`, `l` and `x` are the
+/// state and the score before the push, `m_new` the new maximum.
+inline double online_push(double m, double l, double x, double m_new, int implementations = 2) {
+  const auto term = [m_new](double scale, double value) {  // {the term, its relative error}
+    if (value == -std::numeric_limits<double>::infinity()) return std::pair{0.0, 0.0};  // e^(-inf)
+    const double delta = value - m_new;
+    if (std::isnan(delta)) return std::pair{scale, 0.0};     // inf - inf: defined as e^0, exact
+    if (!std::isfinite(delta)) return std::pair{0.0, 0.0};  // e^(-inf) = 0
+    return std::pair{scale * std::exp(delta), eps_exp + std::fabs(delta) * u};
+  };
+  const auto [t1, r1] = term(l, m);
+  const auto [t2, r2] = term(1.0, x);
+  const double bound = t1 * (r1 + u) + t2 * r2 + u * (t1 + t2);
+  return implementations * (kSecondOrder * bound + 2 * flt_min);
 }
 
 /// Step 9, weight() from a given state: w = e^(x - m) / l costs the exponent's rounding
