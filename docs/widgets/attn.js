@@ -1,6 +1,6 @@
 // The course's answer key in the browser: a typed JavaScript binding of the WebAssembly
-// module that docs/widgets/CMakeLists.txt builds with Emscripten from solutions/ and
-// attn_wasm.cpp (the same C++ the tests grade against, compiled to WebAssembly).
+// module that docs/CMakeLists.txt builds with Emscripten from solutions/ and attn_wasm.cpp
+// (the same C++ the tests grade against, compiled to WebAssembly).
 //
 //   Attn.load().then(function (attn) {
 //     attn.dot([1, 2], [3, 4]);               // 11, attn::dot
@@ -8,8 +8,9 @@
 //   });
 //
 // Every argument is a number or an array of numbers (any array-like); results are numbers or
-// Float32Arrays, computed in float like the C++. A wrong size throws a RangeError naming the
-// function, what it got and what it expected, before the module is called.
+// Float32Arrays, computed in float like the C++. A wrong size (or d = 0 where the answer key
+// refuses it) throws a RangeError naming the function, what it got and what it expected,
+// before the module is called: the answer key's own exceptions are never reached.
 // With window.ATTN_RECORD = N set before this script runs, calls are also appended to
 // Attn.calls as {fn, args, out} until their numbers total N (Attn.skipped.count counts the
 // calls after that): the docs' equality test replays them natively.
@@ -55,6 +56,7 @@
       var total = 0;
       arrays.forEach(function (a) { total += a.length; });
       var base = m._malloc(Math.max(4 * total, 4));
+      if (!base) throw new RangeError("Attn: the module could not allocate " + 4 * total + " bytes; expected smaller arrays");
       var pointers = [], at = base;
       arrays.forEach(function (a) {
         m.HEAPF32.set(a, at >> 2);
@@ -84,10 +86,11 @@
       return out;
     }
 
-    function vectorPair(fn, cname) {
+    function vectorPair(fn, cname, nonEmpty) {
       return function (q, k) {
         var qf = numbers(fn, "q", q), kf = numbers(fn, "k", k);
         same(fn, qf, kf, ["q", "k"]);
+        if (nonEmpty && qf.length === 0) fail(fn, "q and k are empty", "vectors of length d >= 1 (the score divides by sqrt(d))");
         var out = withArrays([qf, kf], function (pq, pk) { return m[cname](pq, pk, qf.length); });
         return record(fn, [qf, kf], out);
       };
@@ -119,7 +122,7 @@
     /** Step 1: q . k (attn::dot). */
     this.dot = vectorPair("dot", "_attn_dot");
     /** Step 2: q . k / sqrt(d) (attn::scaled_score). */
-    this.scaledScore = vectorPair("scaledScore", "_attn_scaled_score");
+    this.scaledScore = vectorPair("scaledScore", "_attn_scaled_score", true);
     /** Step 2: the nq x nk scores Q K^T / sqrt(d), row-major (attn::scores). */
     this.scores = function (Q, K, d) {
       var fn = "scores";
@@ -197,7 +200,13 @@
         // Built with WASM_ASYNC_COMPILATION=0 the factory returns the compiled module itself, so
         // the widgets show their numbers in the same task that builds them (no layout shift);
         // a build that compiles asynchronously returns a promise, which works as well.
-        var made = global.AttnModule();
+        var made;
+        try {
+          made = global.AttnModule();
+        } catch (e) {
+          loading = Promise.reject(e instanceof Error ? e : new Error("Attn.load: the module failed to start: " + e));
+          return loading;
+        }
         loading = (made && typeof made.then === "function" ? made : Promise.resolve(made))
           .then(function (module) { return new Attn(module); });
       }

@@ -1,14 +1,16 @@
 // The answer key's functions (solutions/) with a C interface, for the docs' live widgets.
 //
 // Emscripten compiles this file with the answer key of steps 1-6 and 9 into one module
-// (docs/widgets/CMakeLists.txt); docs/widgets/attn.js wraps it in a typed JavaScript API.
-// The same file, compiled natively with the same answer key, is what the equality test
-// (docs/widgets/widget_cases.cpp) checks the browser's numbers against. Only the scalar
-// answer key is here: xsimd 8.1 has no WebAssembly target, so the reference stays native.
+// (docs/CMakeLists.txt); docs/widgets/attn.js wraps it in a typed JavaScript API. The
+// equality test replays the widgets' calls with the native build of the same answer key
+// (docs/widgets/widget_oracle.cpp calls solutions/ directly). Only the scalar answer key is
+// here: the reference's xsimd kernels are not built for WebAssembly (xsimd 8.1, on Debian 12,
+// has no WebAssembly target).
 //
-// Every pointer is a float array of the size its comment says; the JavaScript side checks the
-// sizes before it calls, so the answer key's std::invalid_argument (an abort in this build,
-// which has no exception support) is never reached.
+// Every pointer is a float array of the size its comment says. attn.js checks the sizes (and
+// d >= 1 where the answer key needs it) before it calls, so the answer key's
+// std::invalid_argument is never reached: this build has no exception support, and a throw
+// would end the module's call with a bare JavaScript value instead of a message.
 #include <attn/contract.hpp>
 
 #include <cstddef>

@@ -170,7 +170,7 @@
           : "For random components of variance 1, q\u00b7k spreads like \u221ad, q\u00b7k / \u221ad stays of order 1 and q\u00b7k / d shrinks towards 0: draw a few at d = 1024.";
       } catch (e) {
         c.forEach(function (td) { td.textContent = "\u2013"; });
-        note.textContent = e.message;
+        note.textContent = e instanceof Error ? e.message : "The answer key refused these inputs (" + e + ").";
       }
     }
     function random() {
@@ -206,14 +206,15 @@
     }
     var Q = matrixInputs("Q", Q0), K = matrixInputs("K", K0);
     var causal = el("input", {type: "checkbox", checked: "checked"});
-    var shift = el("input", {type: "range", min: "-100", max: "100", step: "1", value: "0"});
+    var shift = el("input", {type: "range", min: "-200", max: "200", step: "1", value: "0"});
     var scale = el("input", {type: "range", min: "1", max: "120", step: "1", value: "1"});
     var shiftOut = el("output", {class: "attn-num", text: "0"});
     var scaleOut = el("output", {class: "attn-num", text: "1"});
     function name(prefix) { return function (i) { return prefix + i; }; }
     var S = grid(n, n, "scores \u03b2\u1d62\u2c7c (after scale, mask and shift)", name("q"), name("k"));
-    var naive = grid(n, n, "naive softmax (step 4)", name("q"), name("k"));
-    var stable = grid(n, n, "stable softmax (step 5)", name("q"), name("k"));
+    function keyOrSum(j) { return j < n ? "k" + j : "row sum"; }
+    var naive = grid(n, n + 1, "naive softmax (step 4)", name("q"), keyOrSum);
+    var stable = grid(n, n + 1, "stable softmax (step 5)", name("q"), keyOrSum);
     var note = status();
     root.appendChild(el("div", {class: "attn-row"}, [Q.table, K.table]));
     root.appendChild(el("div", {class: "attn-controls"}, [
@@ -248,6 +249,11 @@
           moved = Math.max(moved, Math.abs(b[j] - b0[j]));
           if (!Number.isNaN(a[j])) apart = Math.max(apart, Math.abs(a[j] - b[j]));
         }
+        // The row sums, added in double here: 1 up to the float rounding of the weights.
+        var sa = 0, sb = 0;
+        for (var l = 0; l < n; l++) { sa += a[l]; sb += b[l]; }
+        naive.cells[i][n].textContent = fmt(sa, 5);
+        stable.cells[i][n].textContent = fmt(sb, 5);
       }
       // exp overflows float above ln(FLT_MAX) = 88.72 and rounds to 0 below about -103.97.
       var naiveNote = over || under
@@ -257,7 +263,7 @@
           ". The stable one subtracts each row's max first and never does. "
         : "The naive and the stable softmax differ by at most " + fmt(apart, 2) + ". ";
       note.textContent = naiveNote + "The shift c = " + c + " moves the stable weights by at most " + fmt(moved, 2) +
-        " (shift invariance: softmax(x + c) = softmax(x)).";
+        " (shift invariance: softmax(x + c) = softmax(x); what moves at all is the float rounding of x + c).";
     }
     Q.inputs.concat(K.inputs, [shift, scale]).forEach(function (i) { i.addEventListener("input", update); });
     causal.addEventListener("change", update);
@@ -295,7 +301,7 @@
       a.forEach(function (w, j) { c[j].textContent = fmt(w); heat(c[j], w); });
       m[0].textContent = fmt(H); m[1].textContent = fmt(H / Math.log(3)); m[2].textContent = fmt(J[0] + J[4] + J[8]);
       note.textContent = tv >= 8
-        ? "At \u03c4 = 8 the card's scores are unscaled at d = 64: the weights are nearly one-hot and the Jacobian (the gradient through them) has nearly vanished."
+        ? "From \u03c4 = 8 on (the card's scores unscaled at d = 64 are 8\u00b7[1, 2, 3]) the weights are nearly one-hot and the Jacobian, the gradient through them, has nearly vanished."
         : "Grow \u03c4: the weights go one-hot, the entropy falls to 0 and the trace of J, the gradient left, with it.";
     }
     function entropies() {
@@ -390,23 +396,35 @@
   }
 
   // --- The lab: a training run's CSV, step by step -------------------------------------------
+  // attn_lab writes its numbers with iostream: a diverged run may hold inf, -inf or nan.
+  function csvNumber(field) {
+    var t = field === undefined ? "" : field.trim();
+    if (/^[+-]?inf(inity)?$/i.test(t)) return t.charAt(0) === "-" ? -Infinity : Infinity;
+    if (/^[+-]?nan$/i.test(t)) return NaN;
+    var v = t === "" ? NaN : Number(t);
+    return Number.isNaN(v) ? undefined : v;
+  }
+
   function parseRun(text) {
-    var lines = text.trim().split(/\r?\n/);
-    var head = lines.shift().split(",").map(function (s) { return s.trim(); });
+    var lines = String(text).split(/\r?\n/);
+    var head = lines[0].split(",").map(function (s) { return s.trim(); });
     var want = ["step", "loss", "entropy", "max_score", "grad_norm"];
     var at = want.map(function (w) { return head.indexOf(w); });
     if (at.some(function (i) { return i < 0; })) {
       throw new Error("the CSV's header is '" + head.join(",") + "'; expected the columns of ./attn lab --csv: " + want.join(","));
     }
-    var rows = lines.filter(function (l) { return l.trim().length; }).map(function (l, n) {
-      var f = l.split(",");
-      return at.map(function (i) {
-        var v = Number(f[i]);
-        if (f[i] === undefined || f[i].trim() === "" || (Number.isNaN(v) && !/nan/i.test(f[i]))) {
-          throw new Error("line " + (n + 2) + " of the CSV has no number in column " + head[i]);
+    var rows = [];
+    lines.forEach(function (line, n) {
+      if (n === 0 || !line.trim()) return;
+      var f = line.split(",");
+      rows.push(at.map(function (i) {
+        var v = csvNumber(f[i]);
+        if (v === undefined) {
+          throw new Error("line " + (n + 1) + " has '" + (f[i] === undefined ? "" : f[i]) + "' in column " + head[i] +
+                          "; expected a number (inf and nan allowed)");
         }
         return v;
-      });
+      }));
     });
     if (!rows.length) throw new Error("the CSV has a header but no steps");
     return rows;
@@ -437,7 +455,10 @@
       stepOut.textContent = String(r[0]);
       r.forEach(function (v, c) { table.cells[c][0].textContent = c ? fmt(v) : String(v); });
       var last = rows[rows.length - 1][0];
-      var top = Math.max.apply(null, rows.map(function (x) { return isFinite(x[1]) ? Math.max(x[1], x[2]) : 0; })) * 1.05 || 1;
+      // The axis spans the finite values only: a diverged step (inf or nan) is left out of the line.
+      var finite = [];
+      rows.forEach(function (x) { [x[1], x[2]].forEach(function (v) { if (isFinite(v)) finite.push(v); }); });
+      var top = (finite.length ? Math.max.apply(null, finite) : 1) * 1.05 || 1;
       loss.draw([{points: rows.map(function (x) { return [x[0], x[1]]; }), class: "attn-scaled"},
                  {points: rows.map(function (x) { return [x[0], x[2]]; }), class: "attn-unscaled"}],
                 [0, last], [0, top], [[0, "0"], [last, String(last)]], [[0, "0"], [top, fmt(top, 2)]], r[0]);
@@ -459,7 +480,7 @@
       step.value = String(Math.min(Number(step.value), rows.length - 1));
       show();
     }
-    pick.addEventListener("change", function () { use(runs[pick.value], "the run '" + pick.value + "'"); });
+    pick.addEventListener("change", function () { if (pick.value in runs) use(runs[pick.value], "the run '" + pick.value + "'"); });
     file.addEventListener("change", function () {
       var f = file.files && file.files[0];
       if (!f) return;
@@ -496,25 +517,37 @@
     (kind === lab ? started : waiting).push(entry);
   });
 
-  function begin(entry) {
-    entry.begin();
-    entry.body.disabled = false;
-    entry.root.setAttribute("data-ready", "");
-  }
-
   function broken(entry, error) {
-    entry.body.appendChild(status("This widget could not start: " + error.message));
-    entry.root.setAttribute("data-error", String(error.message));
+    var message = error instanceof Error ? error.message : String(error);
+    entry.body.appendChild(status("This widget could not start: " + message));
+    entry.root.setAttribute("data-error", message);
   }
 
-  started.forEach(function (entry) {
-    try { begin(entry); } catch (e) { broken(entry, e); throw e; }
-  });
+  // Starts each widget on its own: one that fails says so and the others still start; the
+  // first failure is re-thrown once all have been tried, so that it reaches the console.
+  function beginAll(entries) {
+    var first = null;
+    entries.forEach(function (entry) {
+      try {
+        entry.begin();
+        entry.body.disabled = false;
+        entry.root.setAttribute("data-ready", "");
+      } catch (e) {
+        broken(entry, e);
+        first = first || e;
+      }
+    });
+    if (first) throw first;
+  }
+
+  beginAll(started);
   var ready = Promise.resolve();
   if (waiting.length) {
-    ready = global.Attn.load().then(function (attn) {
+    var loading = global.Attn ? global.Attn.load()
+      : Promise.reject(new Error("attn.js is not loaded; expected its <script> before widgets.js"));
+    ready = loading.then(function (attn) {
       Object.keys(attn).forEach(function (k) { binding[k] = attn[k]; });
-      waiting.forEach(begin);
+      beginAll(waiting);
     }, function (e) {
       waiting.forEach(function (entry) { broken(entry, e); });
       throw e;
