@@ -328,6 +328,17 @@ def check_layout(chromium, html_dir, page, workdir, widths):
     return problems
 
 
+def report(page, problems, detail):
+    """Prints one page's verdict (FAIL and its problems, or ok and the detail); 1 if it failed."""
+    if problems:
+        print(f"FAIL {page}.html")
+        for p in problems:
+            print(f"     {p}")
+        return 1
+    print(f"ok   {page}.html ({detail})")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--html", required=True, type=Path, help="the docs' html directory")
@@ -365,13 +376,7 @@ def main():
             except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
                 result = ([f"Chromium failed: {e}"], "")
             problems, counts = result
-            if problems:
-                failures += 1
-                print(f"FAIL {page}.html")
-                for p in problems:
-                    print(f"     {p}")
-            else:
-                print(f"ok   {page}.html ({counts}; layout at {args.widths} px)")
+            failures += report(page, problems, f"{counts}; layout at {args.widths} px")
 
         if args.screenshot_page and args.screenshot:
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from check_browser import SKIP, find_chromium, run_chromium  # noqa: E402
+from check_browser import SKIP, find_chromium, report, run_chromium  # noqa: E402
 
 # The widgets' own files; the per-page budget counts these (Doxygen's and MathJax's are the
 # docs' with or without widgets).
@@ -368,13 +368,7 @@ def main():
                         detail += f"; {result['skipped']} later calls not recorded (over {RECORD_NUMBERS} numbers)"
             except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as e:
                 problems.append(f"Chromium failed: {e}")
-            if problems:
-                failures += 1
-                print(f"FAIL {page}.html")
-                for p in problems:
-                    print(f"     {p}")
-            else:
-                print(f"ok   {page}.html ({detail})")
+            failures += report(page, problems, detail)
     if failures:
         print(f"docs.widgets.{args.check}: {failures} page(s) failed")
         return 1
