@@ -334,6 +334,9 @@ def main():
               "(scripts/install-deps.sh full); CI installs it.")
         return SKIP
     html_dir = args.html.resolve()
+    if not [p for p in args.pages.split(",") if p]:
+        print("docs.widgets: no pages given; expected the pages that place a widget")
+        return 1
     failures, compared_total, calls_total, skipped_total = 0, 0, 0, 0
     with tempfile.TemporaryDirectory(prefix="attn-widgets-") as tmp:
         workdir = Path(tmp)
