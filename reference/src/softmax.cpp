@@ -91,12 +91,15 @@ struct pending_row {
   }
 };
 
-// Threads only for large problems: starting a helper costs up to a hundred microseconds
-// (a whole causal 512 x 512 x 64 problem on one core), and waking a parked one (the
-// helpers are kept, thread_pool.hpp) still some tens once it sleeps. The multiply-adds
-// the mask leaves, at least 2^25 (about 300 microseconds on one core), pay for it.
+// Threads only for problems worth a helper: a parked helper (thread_pool.hpp) that is still
+// watching takes a call within a microsecond, one asleep some tens of microseconds later
+// (about 20 on a KVM guest), and starting one the first time costs up to a hundred. From
+// 2^21 multiply-adds left by the mask (a causal 256 x 256 x 64 problem, about 65
+// microseconds on one core) two threads pay in most runs: there, calls back to back took
+// 42 us on two against 67 on one, calls 1 ms apart (the helper asleep) 57 against 69; some
+// runs lose (80 against 67), see docs/benchmarks.md.
 std::size_t weights_threads(const_matrix_view Q, const_matrix_view K, bool causal, std::size_t blocks) {
-  constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 25;
+  constexpr std::size_t kMinBlocksPerThread = 4, kMinWork = std::size_t{1} << 21;
   const bool large = Q.rows * K.rows * Q.cols / (causal ? 2 : 1) >= kMinWork;
   return large ? std::max<std::size_t>(1, std::min<std::size_t>(thread_count, blocks / kMinBlocksPerThread)) : 1;
 }

@@ -200,12 +200,13 @@ TEST_CASE("attention_weights on several threads gives the single thread's bits, 
           "[reference][threads]") {
   CHECK(ref::threads() == 1);  // the default: tests and single-thread benchmarks use one thread
   auto rng = attn::test::rng(305);
-  // Large enough for threads to start (at least 2^25 multiply-adds left by the mask), square
-  // and not, with a key count that leaves a partial tile and some NaN rows.
+  // Large enough for threads to start (at least 2^21 multiply-adds left by the mask; the
+  // causal 256 x 256 x 64 is just that), square and not, with a key count that leaves a
+  // partial tile and some NaN rows.
   struct shape {
     std::size_t n_q, n_k, d;
   };
-  for (const shape s : {shape{1024, 1024, 64}, shape{700, 1500, 67}}) {
+  for (const shape s : {shape{256, 256, 64}, shape{1024, 1024, 64}, shape{700, 1500, 67}}) {
     std::vector<float> Q = normal_row(rng, s.n_q * s.d), K = normal_row(rng, s.n_k * s.d);
     Q[5 * s.d + 3] = kNaN;  // row 5 is NaN throughout
     for (const std::string& isa : supported_isas()) {

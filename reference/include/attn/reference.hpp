@@ -126,7 +126,7 @@ class scoped_isa {
 /// \name Threads
 /// @{
 
-/// \brief Lets attention_weights() split a large problem (at least 2^25 multiply-adds left by
+/// \brief Lets attention_weights() split a large problem (at least 2^21 multiply-adds left by
 /// the mask, n_q n_k d or half that, and 4 blocks of rows per thread) over `count` threads:
 /// the calling one and count - 1 helpers, started the first time and kept between calls
 /// (parked, they watch briefly for the next call, then sleep). 1,
