@@ -202,7 +202,7 @@ void register_softmax(const std::string& kernel, softmax_fn variant::*which,
       add(kernel + "/n=" + std::to_string(n) + "/" + v.name, run, benchmark::kMicrosecond,
           [=, softmax = v.*which, ref = v.is_reference](benchmark::State& state) {
             const auto x = random_vector(n, 3, 3.0f);
-            std::vector<float> row = x;
+            floats row = x;
             if (!checked(state, done, [&] { softmax(row); return check_softmax(row, x, ref); })) return;
             // Weights are valid scores too: the kernel runs in place on its own output, so
             // no copy is timed with it.
@@ -227,8 +227,8 @@ void register_softmax_rows(const std::vector<variant>& variants, const settings&
         auto done = std::make_shared<bool>(false);
         add("softmax_rows/n=" + std::to_string(n) + "/rows=" + std::to_string(rows) + "/" + v.name, run,
             benchmark::kMicrosecond, [=, softmax_rows = v.softmax_rows, ref = v.is_reference](benchmark::State& state) {
-              const std::vector<float> x = random_vector(rows * n, 3, 3.0f);
-              std::vector<float> s = x;
+              const floats x = random_vector(rows * n, 3, 3.0f);
+              floats s = x;
               const matrix_view S{s.data(), rows, n};
               if (!checked(state, done, [&] {
                     softmax_rows(S);
@@ -412,8 +412,8 @@ void register_alibi_bias(const std::vector<variant>& variants, const settings& r
       auto done = std::make_shared<bool>(false);
       add("add_alibi_bias/n=" + std::to_string(n) + "/" + v.name, run, benchmark::kMicrosecond,
           [=, bias = v.add_alibi_bias, ref = v.is_reference](benchmark::State& state) {
-            const std::vector<float> s0 = random_vector(n * n, 8, 3.0f);
-            std::vector<float> s = s0;
+            const floats s0 = random_vector(n * n, 8, 3.0f);
+            floats s = s0;
             const matrix_view S{s.data(), n, n};
             if (!checked(state, done, [&] {
                   bias(S, kAlibiSlope);
@@ -442,10 +442,10 @@ void register_softmax_backward(const std::vector<variant>& variants, const setti
       auto done = std::make_shared<bool>(false);
       add("softmax_backward/n=" + std::to_string(n) + "/" + v.name, run, benchmark::kMicrosecond,
           [=, backward = v.softmax_backward, ref = v.is_reference](benchmark::State& state) {
-            std::vector<float> a = random_vector(n, 3, 3.0f);
+            floats a = random_vector(n, 3, 3.0f);
             ref::stable_softmax(a);  // weights: the softmax of a row of scores
-            const std::vector<float> g = random_vector(n, 7, 2.0f);
-            std::vector<float> grad(n);
+            const floats g = random_vector(n, 7, 2.0f);
+            floats grad(n);
             if (!checked(state, done, [&] { backward(a, g, grad); return check_softmax_backward(grad, a, g, ref); })) return;
             float* out = grad.data();
             for (auto _ : state) {
@@ -472,7 +472,7 @@ void register_attention_backward(const std::vector<variant>& variants, const set
         add("attention_backward/" + shape(n, d) + causal_name(causal) + v.name, run, benchmark::kMicrosecond,
             [=, backward = v.attention_backward, ref = v.is_reference](benchmark::State& state) {
               const matrix_inputs& in = inputs_for(n, d);
-              const std::vector<float> grad_o = random_vector(n * d, 9);
+              const floats grad_o = random_vector(n * d, 9);
               const const_matrix_view dO{grad_o.data(), n, d};
               matrix dQ(n, d), dK(n, d), dV(n, d);
               if (!checked(state, done, [&] {
@@ -503,11 +503,11 @@ void register_layer_norm(const std::vector<variant>& variants, const settings& r
           benchmark::kMicrosecond,
           [=, forward = v.layer_norm, backward = v.layer_norm_backward, ref = v.is_reference](benchmark::State& state) {
             const std::size_t n = kLayerNormRows;
-            const std::vector<float> x = random_vector(n * d, 11, 3.0f), gain = random_vector(d, 12),
+            const floats x = random_vector(n * d, 11, 3.0f), gain = random_vector(d, 12),
                                      dy = random_vector(n * d, 13);
             const const_matrix_view X{x.data(), n, d}, dY{dy.data(), n, d};
             matrix Y(n, d), dX(n, d);
-            std::vector<float> dgain(d);
+            floats dgain(d);
             if (!checked(state, done, [&] {
                   forward(X, gain, Y);
                   backward(X, gain, dY, dX, dgain);

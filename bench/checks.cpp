@@ -111,10 +111,10 @@ const matrix& reference_attention(const matrix_inputs& in, bool causal) {
 
 }  // namespace
 
-std::vector<float> random_vector(std::size_t n, unsigned seed, float spread) {
+floats random_vector(std::size_t n, unsigned seed, float spread) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> normal(0.0f, spread);
-  std::vector<float> v(n);
+  floats v(n);
   for (float& x : v) x = normal(gen);
   return v;
 }

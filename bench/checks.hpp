@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,14 +14,34 @@
 
 namespace attn::bench {
 
-/// n standard normal floats times `spread`, the same for the same seed.
-std::vector<float> random_vector(std::size_t n, unsigned seed, float spread = 1.0f);
+/// An allocator on a 64-byte boundary (a cache line; an AVX-512 register), as attn::matrix
+/// stores its elements. Every variant's inputs then start at the same alignment: with
+/// malloc's 16 bytes, a register load that straddles two cache lines in one variant's
+/// vectors and not in another's made dot at d = 16 take 2.5 ns or 3.3 ns, whoever ran it.
+template <class T>
+struct line_aligned {
+  using value_type = T;
+  static constexpr std::align_val_t alignment{64};
+  line_aligned() = default;
+  template <class U>
+  line_aligned(const line_aligned<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, alignment); }
+  friend bool operator==(const line_aligned&, const line_aligned&) { return true; }
+};
+
+/// The benchmarks' input and output rows.
+using floats = std::vector<float, line_aligned<float>>;
+
+/// n standard normal floats times `spread`, the same for the same seed, from a 64-byte
+/// boundary.
+floats random_vector(std::size_t n, unsigned seed, float spread = 1.0f);
 
 /// The random Q, K and V (n x d each: d_v = d) of the matrix benchmarks, and sum_c |q_ic k_jc|
 /// for every pair, which the score tolerances need. Kept for the last (n, d) asked for.
 struct matrix_inputs {
   std::size_t n = 0, d = 0;
-  std::vector<float> q, k, v;
+  floats q, k, v;
   std::vector<double> sum_abs;  ///< n x n, row-major
   const_matrix_view Q() const { return {q.data(), n, d}; }
   const_matrix_view K() const { return {k.data(), n, d}; }

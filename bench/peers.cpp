@@ -5,6 +5,7 @@
 // PyTorch: peers_torch.cpp. Each peer records the kernel it chose (peer::kernel).
 // Compiled with ATTN_BENCH_ARCH_FLAGS, like the FMA peak kernel.
 #include "peers.hpp"
+#include "checks.hpp"  // floats: 64-byte aligned storage
 
 #include <algorithm>
 #include <cmath>
@@ -83,7 +84,7 @@ std::size_t visible(std::size_t i, std::size_t n_k, bool causal) { return causal
 /// The n_q x n_k weights of attention(), kept between calls (grown to the largest size
 /// asked for, as a user of the library would keep such a buffer).
 matrix_view scratch_weights(std::size_t n_q, std::size_t n_k) {
-  static std::vector<float> A;
+  static floats A;
   if (A.size() < n_q * n_k) A.resize(n_q * n_k);
   return {A.data(), n_q, n_k};
 }
