@@ -504,7 +504,7 @@ void register_layer_norm(const std::vector<variant>& variants, const settings& r
           [=, forward = v.layer_norm, backward = v.layer_norm_backward, ref = v.is_reference](benchmark::State& state) {
             const std::size_t n = kLayerNormRows;
             const floats x = random_vector(n * d, 11, 3.0f), gain = random_vector(d, 12),
-                                     dy = random_vector(n * d, 13);
+                         dy = random_vector(n * d, 13);
             const const_matrix_view X{x.data(), n, d}, dY{dy.data(), n, d};
             matrix Y(n, d), dX(n, d);
             floats dgain(d);
